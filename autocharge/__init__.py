@@ -1,0 +1,77 @@
+"""autocharge: a self-hosted EV charging back office with vehicle pairing by Auto Charge identifier."""
+
+import os
+import secrets
+
+from flask import Flask
+
+from . import config as defaults
+from .db import is_sqlite
+from .extensions import csrf, db, htmx, login_manager, migrate
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Create the app: defaults, then instance/config.py, then the environment, then `config`."""
+    app = Flask(
+        __name__,
+        instance_path=os.path.join(ROOT, "instance"),
+        instance_relative_config=True,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+    )
+    app.config.from_mapping(defaults.DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(defaults.from_environment())
+    if config:
+        app.config.update(config)
+    _fill_defaults(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+    from . import cli, models  # noqa: F401  (models register their tables)
+    from .csms import transport
+    from .web import register_blueprints
+
+    register_blueprints(app)
+    app.register_blueprint(transport.bp)
+    # Chargers cannot send a CSRF token; they authenticate with Basic auth instead.
+    csrf.exempt(transport.bp)
+    cli.register(app)
+    return app
+
+
+def _fill_defaults(app: Flask) -> None:
+    """Derive the settings whose default depends on the instance folder or the database."""
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        path = os.path.join(app.instance_path, "autocharge.sqlite")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if app.config["AUTOCHARGE_SERIALIZE_WRITES"] is None:
+        app.config["AUTOCHARGE_SERIALIZE_WRITES"] = is_sqlite(uri)
+    if is_sqlite(uri):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 5}})
+    else:
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": 20, "max_overflow": 20, "pool_pre_ping": True})
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+
+
+def _instance_secret(instance_path: str) -> str:
+    """Return the secret key kept in instance/secret_key, creating it on first use."""
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    with open(path) as f:
+        return f.read().strip()

@@ -1,0 +1,70 @@
+"""Command-line commands: `flask --app app create-admin|add-charger|simulate ...`."""
+
+import importlib
+
+import click
+from flask import Flask
+
+from .services import ServiceError, admins, chargers
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--password", help="Prompted for (hidden, twice) when left out.")
+def create_admin_command(email: str, password: str | None) -> None:
+    """Create a back-office admin."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        admin = admins.create_admin(email, password)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created admin {admin.email}.")
+
+
+@click.command("set-admin-password")
+@click.argument("email")
+@click.option("--password", help="Prompted for (hidden, twice) when left out.")
+def set_admin_password_command(email: str, password: str | None) -> None:
+    """Change an admin's password."""
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        admins.set_password(email, password)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Password changed for {email}.")
+
+
+@click.command("add-charger")
+@click.argument("charge_box_id")
+@click.option("--password", help="OCPP basic-auth password (16-40 characters); none by default.")
+@click.option(
+    "--autocharge",
+    type=click.Choice(["yes", "no", "unknown"]),
+    default="unknown",
+    show_default=True,
+    help="Whether the charger supports Auto Charge.",
+)
+def add_charger_command(charge_box_id: str, password: str | None, autocharge: str) -> None:
+    """Register a charger so it may connect."""
+    support = {"yes": "supported", "no": "unsupported", "unknown": "unknown"}[autocharge]
+    try:
+        charger = chargers.add_charger(charge_box_id, password=password, autocharge=support)
+    except ServiceError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Added charger {charger.charge_box_id}; it connects to /ocpp/{charger.charge_box_id}.")
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to the app."""
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(set_admin_password_command)
+    app.cli.add_command(add_charger_command)
+    # Optional command modules, each owned by its own package; absent ones are simply not offered.
+    for module, name in (("autocharge.simulator.cli", "simulate_command"), ("autocharge.demo", "demo_data_command")):
+        try:
+            command = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+        app.cli.add_command(command)

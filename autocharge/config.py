@@ -1,0 +1,48 @@
+"""Default settings; instance/config.py and environment variables override them."""
+
+import os
+
+DEFAULTS = {
+    "SECRET_KEY": None,  # generated into instance/secret_key on first start when unset
+    "SQLALCHEMY_DATABASE_URI": None,  # sqlite:///<instance>/autocharge.sqlite when unset
+    "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    # SQLite serialises writers anyway; doing it in-process keeps a yielding greenlet from
+    # holding the file lock while another one spins on the busy timeout (see DEVELOPERS.md).
+    "AUTOCHARGE_SERIALIZE_WRITES": None,  # None: on for SQLite, off for PostgreSQL
+    "AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS": False,
+    "AUTOCHARGE_HEARTBEAT_INTERVAL": 300,
+    "AUTOCHARGE_COMMAND_TIMEOUT": 15.0,
+    "AUTOCHARGE_PAIRING_TIMEOUT": 180,
+    "AUTOCHARGE_PAIRING_POLL_SECONDS": 1.0,
+    "AUTOCHARGE_LAST_SEEN_EVERY": 5.0,  # seconds between last-seen writes per charger
+    "AUTOCHARGE_LOGIN_MAX_FAILURES": 5,
+    "AUTOCHARGE_LOGIN_LOCK_SECONDS": 300,
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+}
+
+
+def _parse(default, text: str):
+    """Parse an environment value into the type of the setting's default."""
+    if isinstance(default, bool):
+        return text.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, float):
+        return float(text)
+    return text
+
+
+def from_environment() -> dict:
+    """Return the settings given by the environment: DATABASE_URL, SECRET_KEY and any AUTOCHARGE_* setting."""
+    settings = {}
+    if os.environ.get("DATABASE_URL"):
+        settings["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if os.environ.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    for key, default in DEFAULTS.items():
+        if key.startswith("AUTOCHARGE_") and os.environ.get(key):
+            settings[key] = _parse(default, os.environ[key])
+    return settings

@@ -1,0 +1,1 @@
+"""Our OCPP side: WebSocket transport, dispatcher, one handler module per protocol version."""

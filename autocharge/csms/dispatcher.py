@@ -1,0 +1,145 @@
+"""Turning one received frame into the frame to answer: parse, check, route to on_<action>, map errors.
+
+CallError codes per case (OCPP-J 1.6 section 4.2.3, OCPP 2.0.1 part 4 section 4.3):
+
+    case                                   1.6                            2.0.1
+    not valid JSON                         FormationViolation             FormatViolation
+    not an array / messageId unreadable    FormationViolation (id "-1")   RpcFrameworkError (id "-1")
+    unknown MessageTypeId                  FormationViolation             MessageTypeNotSupported
+    wrong element count or types           FormationViolation             FormatViolation
+    unknown action                         NotImplemented                 NotImplemented
+    action we do not handle                NotSupported                   NotSupported
+    charger not accepted (not a Boot)      GenericError                   SecurityError
+    schema: missing required field         ProtocolError                  OccurrenceConstraintViolation
+    schema: too few/many array items       OccurenceConstraintViolation   OccurrenceConstraintViolation
+    schema: wrong type, too long           TypeConstraintViolation        TypeConstraintViolation
+    schema: enum, pattern, format, range   PropertyConstraintViolation    PropertyConstraintViolation
+    schema: additional property            FormationViolation             FormatViolation
+    exception in a handler                 InternalError                  InternalError
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from types import ModuleType
+
+from . import codec, v16, v201, validation
+from .validation import Violation
+
+log = logging.getLogger("autocharge.ocpp")
+
+CALL, CALL_RESULT, CALL_ERROR = 2, 3, 4
+LENGTHS = {CALL: 4, CALL_RESULT: 3, CALL_ERROR: 5}
+UNREADABLE_ID = "-1"
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """What differs between OCPP versions on the wire."""
+
+    version: str
+    handlers: ModuleType
+    format_code: str  # the payload or frame is syntactically wrong
+    frame_code: str  # not an RPC frame at all: no readable messageId
+    type_code: str  # a MessageTypeId we do not know
+    refused_code: str  # the charger is not accepted yet
+
+
+PROTOCOLS = {
+    "1.6": Protocol("1.6", v16, "FormationViolation", "FormationViolation", "FormationViolation", "GenericError"),
+    "2.0.1": Protocol(
+        "2.0.1", v201, "FormatViolation", "RpcFrameworkError", "MessageTypeNotSupported", "SecurityError"
+    ),
+}
+
+
+class FrameError(Exception):
+    """A frame that cannot be handled; answered with a CallError."""
+
+    def __init__(self, code: str, description: str, unique_id: str = UNREADABLE_ID):
+        super().__init__(description)
+        self.code, self.description, self.unique_id = code, description, unique_id
+
+
+def handle(conn, text: str | bytes) -> str | None:
+    """Handle one frame from the charger; return the frame to send back, if any."""
+    protocol = PROTOCOLS[conn.version]
+    try:
+        message = parse(protocol, text)
+        if message[0] != CALL:
+            _answer_received(conn, message)
+            return None
+        _, unique_id, action, payload = message
+        result = _call(protocol, conn, unique_id, action, payload)
+    except FrameError as exc:
+        log.info("%s: %s %s", conn.charge_box_id, exc.code, exc.description)
+        return error_frame(exc.unique_id, exc.code, exc.description)
+    return json.dumps([CALL_RESULT, unique_id, codec.to_payload(result)], separators=(",", ":"))
+
+
+def parse(protocol: Protocol, text: str | bytes) -> list:
+    """Decode and check a frame's envelope; raise FrameError with the code to answer."""
+    try:
+        message = json.loads(text)
+    except (ValueError, TypeError):
+        raise FrameError(protocol.format_code, "Message is not valid JSON.") from None
+    if not isinstance(message, list) or len(message) < 2:
+        raise FrameError(protocol.frame_code, "Message is not an OCPP-J array.")
+    type_id, unique_id = message[0], message[1]
+    if not isinstance(unique_id, str) or not unique_id:
+        raise FrameError(protocol.frame_code, "MessageId is missing or not a string.")
+    if type(type_id) is not int or type_id not in LENGTHS:
+        raise FrameError(protocol.type_code, f"MessageTypeId {type_id!r} is not supported.", unique_id)
+    if len(message) != LENGTHS[type_id]:
+        raise FrameError(
+            protocol.format_code,
+            f"Message of type {type_id} must have {LENGTHS[type_id]} elements, not {len(message)}.",
+            unique_id,
+        )
+    if type_id == CALL and not (isinstance(message[2], str) and isinstance(message[3], dict)):
+        raise FrameError(protocol.format_code, "A Call needs an action name and a payload object.", unique_id)
+    return message
+
+
+def _call(protocol: Protocol, conn, unique_id: str, action: str, payload: dict):
+    """Route a Call to its handler and return the handler's call_result; raise FrameError."""
+    if action not in validation.known_actions(protocol.version):
+        raise FrameError("NotImplemented", f"Unknown action {action[:60]}.", unique_id)
+    handler = getattr(protocol.handlers, "on_" + codec.snake(action), None)
+    if handler is None:
+        raise FrameError("NotSupported", f"{action} is not supported by this back office.", unique_id)
+    if conn.registration != "accepted" and action != "BootNotification":
+        raise FrameError(
+            protocol.refused_code,
+            f"Charger is {conn.registration}; only BootNotification is answered until an admin accepts it.",
+            unique_id,
+        )
+    try:
+        validation.validate(protocol.version, action, payload)
+    except Violation as exc:
+        raise FrameError(exc.code, exc.description, unique_id) from None
+    try:
+        return handler(conn, **codec.to_kwargs(payload))
+    except Exception:
+        log.exception("%s: %s %s failed", conn.charge_box_id, action, unique_id)
+        raise FrameError("InternalError", f"{action} could not be processed.", unique_id) from None
+
+
+def _answer_received(conn, message: list) -> None:
+    """Hand a CallResult/CallError from the charger to the back-office call awaiting it."""
+    from .connection import CallFailed
+
+    if message[0] == CALL_RESULT:
+        payload = message[2] if isinstance(message[2], dict) else {}
+        found = conn.resolve(message[1], payload=payload)
+    else:
+        _, unique_id, code, description, details = message
+        error = CallFailed(str(code), str(description), details if isinstance(details, dict) else {})
+        found = conn.resolve(unique_id, error=error)
+    if not found:
+        log.info("%s: answer to unknown or timed-out call %s", conn.charge_box_id, message[1])
+
+
+def error_frame(unique_id: str, code: str, description: str, details: dict | None = None) -> str:
+    """Return a CallError frame."""
+    return json.dumps([CALL_ERROR, unique_id, code, description[:255], details or {}], separators=(",", ":"))

@@ -1,0 +1,167 @@
+"""Commands between server processes: the database carries a call to the process that holds the socket.
+
+A process asked to command a charger whose socket another process holds posts a ChargerCommand row and
+polls it; every process polls for pending rows of its own chargers (Charger.connection_id starts with its
+registry.PROCESS_ID), claims them, calls the charger and stores the outcome. The asker deletes its row.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+import gevent
+import sqlalchemy as sa
+from flask import Flask
+
+from ..db import utcnow, writing
+from ..extensions import db
+from ..models import Charger, ChargerCommand
+from ..services import dialect
+from . import registry
+from .connection import CallFailed, CallTimeout, ConnectionClosed
+
+log = logging.getLogger("autocharge.ocpp")
+
+POLL_SECONDS = 0.2
+GRACE_SECONDS = 2.0  # the owning process's time to store an outcome that came just before the deadline
+FORGET_AFTER = timedelta(hours=1)  # rows nobody waits for (fire-and-forget) are deleted this long after
+_started: set[int] = set()
+
+_PENDING = (
+    sa.select(
+        ChargerCommand.id, ChargerCommand.action, ChargerCommand.payload, ChargerCommand.deadline, Charger.charge_box_id
+    )
+    .join(Charger, Charger.id == ChargerCommand.charger_id)
+    .where(ChargerCommand.state == "pending", Charger.connection_id.like(sa.bindparam("prefix")))
+)
+_CLAIM = (
+    sa.update(ChargerCommand)
+    .where(ChargerCommand.id == sa.bindparam("p_id"), ChargerCommand.state == "pending")
+    .values(state="sent")
+)
+_OUTCOME = sa.select(ChargerCommand.state, ChargerCommand.answer, ChargerCommand.error_code, ChargerCommand.error)
+
+
+def start(app: Flask) -> None:
+    """Start this process's poller for commands posted by other processes (once per app)."""
+    if id(app) not in _started:
+        _started.add(id(app))
+        gevent.spawn(_poll_forever, app)
+
+
+def post(charger_id: int, action: str, payload: dict, timeout: float) -> int:
+    """Post a command for the process holding the charger's socket; return its id."""
+    with writing() as session:
+        row = ChargerCommand(
+            charger_id=charger_id, action=action, payload=payload, deadline=utcnow() + timedelta(seconds=timeout)
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def post_many(charger_ids: list[int], action: str, payload: dict, timeout: float) -> None:
+    """Post one command to many chargers at once, for nobody to wait on (deleted later by the pollers)."""
+    if not charger_ids:
+        return
+    deadline = utcnow() + timedelta(seconds=timeout)
+    rows = [
+        {
+            "charger_id": charger_id,
+            "action": action,
+            "payload": payload,
+            "state": "pending",
+            "created_at": utcnow(),
+            "deadline": deadline,
+        }
+        for charger_id in charger_ids
+    ]
+    with writing():
+        dialect.connection().execute(sa.insert(ChargerCommand), rows)
+
+
+def call(charger_id: int, charge_box_id: str, action: str, payload: dict, timeout: float) -> dict:
+    """Have the process holding the charger's socket call it; return the answer.
+
+    Raises CallTimeout, CallFailed or ConnectionClosed, as Connection.call does.
+    """
+    command_id = post(charger_id, action, payload, timeout)
+    try:
+        return _await(command_id, charge_box_id, action, timeout)
+    finally:
+        with writing() as session:
+            session.execute(sa.delete(ChargerCommand).where(ChargerCommand.id == command_id))
+
+
+def _await(command_id: int, charge_box_id: str, action: str, timeout: float) -> dict:
+    """Poll a posted command until its outcome arrives or its time is up."""
+    end = time.monotonic() + timeout + GRACE_SECONDS
+    while time.monotonic() < end:
+        gevent.sleep(POLL_SECONDS)
+        db.session.commit()  # end the snapshot, so the next read sees the other process's write
+        row = db.session.execute(_OUTCOME.where(ChargerCommand.id == command_id)).first()
+        if row is None or row.state == "answered":
+            return (row.answer if row else None) or {}
+        if row.state == "failed":
+            if row.error_code == "Timeout":
+                raise CallTimeout(row.error)
+            if row.error_code == "Closed":
+                raise ConnectionClosed(row.error)
+            raise CallFailed(row.error_code or "GenericError", row.error or "")
+    raise CallTimeout(f"{charge_box_id} did not answer {action} within {timeout:g} s.")
+
+
+def _poll_forever(app: Flask) -> None:
+    """Claim and run the commands posted for this process's chargers, forever."""
+    next_cleanup = quiet_until = 0.0
+    while True:
+        gevent.sleep(POLL_SECONDS)
+        try:
+            with app.app_context():
+                jobs = _claim()
+                if time.monotonic() > next_cleanup:
+                    next_cleanup = time.monotonic() + 60
+                    _forget_old()
+        except Exception:  # the database may be briefly unavailable; try again next round, log once a minute
+            if time.monotonic() > quiet_until:
+                quiet_until = time.monotonic() + 60
+                log.exception("command outbox poll failed (retrying every %s s, logging once a minute)", POLL_SECONDS)
+            continue
+        for job in jobs:
+            gevent.spawn(_run, app, job)
+
+
+def _claim() -> list:
+    """Return the pending commands for this process's chargers, each claimed so no other process runs it."""
+    rows = dialect.connection().execute(_PENDING, {"prefix": registry.PROCESS_ID + "%"}).all()
+    if not rows:
+        return []
+    with writing():
+        conn = dialect.connection()
+        return [row for row in rows if conn.execute(_CLAIM, {"p_id": row.id}).rowcount]
+
+
+def _run(app: Flask, job) -> None:
+    """Call the charger for a claimed command and store the outcome for the process that asked."""
+    conn = registry.get(job.charge_box_id)
+    left = (job.deadline - utcnow()).total_seconds()
+    values = {"state": "failed", "error_code": "Closed", "error": f"{job.charge_box_id} is offline."}
+    if conn is not None and left <= 0:
+        values.update(error_code="Timeout", error=f"{job.charge_box_id}: {job.action} expired before it was sent.")
+    elif conn is not None:
+        try:
+            values = {"state": "answered", "answer": conn.call(job.action, job.payload, left)}
+        except CallTimeout as exc:
+            values.update(error_code="Timeout", error=str(exc)[:255])
+        except CallFailed as exc:
+            values.update(error_code=exc.code[:30], error=exc.description[:255])
+        except ConnectionClosed as exc:
+            values.update(error=str(exc)[:255])
+    with app.app_context(), writing() as session:
+        session.execute(sa.update(ChargerCommand).where(ChargerCommand.id == job.id).values(**values))
+
+
+def _forget_old() -> None:
+    """Delete commands whose deadline passed long ago (fire-and-forget ones nobody deletes)."""
+    with writing() as session:
+        session.execute(sa.delete(ChargerCommand).where(ChargerCommand.deadline < utcnow() - FORGET_AFTER))

@@ -1,0 +1,165 @@
+"""The OCPP WebSocket endpoint: decide on auth and subprotocol before the 101, then run the socket."""
+
+import base64
+import hashlib
+
+from flask import Blueprint, Response, current_app, request
+from gevent.pywsgi import WSGIHandler
+from geventwebsocket.exceptions import ProtocolError
+from geventwebsocket.handler import WebSocketHandler
+from geventwebsocket.websocket import Header, WebSocket
+from wsaccel.xormask import XorMaskerSimple
+
+from ..services import chargers
+
+bp = Blueprint("ocpp", __name__)
+
+SUBPROTOCOLS = {"ocpp2.0.1": "2.0.1", "ocpp1.6": "1.6"}  # in order of preference
+ACCEPT_KEY = "autocharge.accept_websocket"
+SERVE_KEY = "autocharge.serve_websocket"
+WS_READ_BUFFER = 1024  # bytes; most OCPP frames fit, longer ones are read straight from the socket
+MAX_FRAME = 1024 * 1024  # bytes; a frame claiming more closes the socket
+
+
+def _mask(self, payload):
+    """Unmask a frame with wsaccel's C masker instead of gevent-websocket's per-byte Python loop."""
+    return XorMaskerSimple(self.mask).process(payload)
+
+
+Header.mask_payload = _mask
+Header.unmask_payload = _mask
+
+
+class OcppHandler(WebSocketHandler):
+    """gevent-websocket handler that lets the Flask view answer 400/401 or pick the subprotocol."""
+
+    def run_application(self):
+        """Run the app; for upgrade requests, hand it a callable that performs the handshake."""
+        if self.environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+            return WSGIHandler.run_application(self)
+        self.upgraded = False
+        self.environ[ACCEPT_KEY] = self.accept
+
+        def start_response(status, headers, exc_info=None):
+            if self.upgraded:  # the socket ran inside the view; its HTTP response has no place left
+                return lambda data: None
+            return self.start_response(status, headers, exc_info)
+
+        self.result = self.application(self.environ, start_response)
+        if self.upgraded:
+            if hasattr(self.result, "close"):
+                self.result.close()
+            self.result = None
+            self.close_connection = True
+            self._serve()
+            return None
+        self.process_result()
+        return None
+
+    def _serve(self) -> None:
+        """Serve the accepted socket, after the view returned.
+
+        The view only decides; the socket's hours-long loop runs here, outside Flask's request
+        context, so each idle charger holds no request, session or view frames (memory per socket).
+        """
+        from .connection import serve_connection
+
+        serve = self.environ.pop(SERVE_KEY, None)
+        # The request's headers are done with; an idle socket should not keep them for hours.
+        for key in [k for k in self.environ if k.startswith("HTTP_") or k.startswith("werkzeug.")]:
+            del self.environ[key]
+        self.headers = None
+        if serve is not None and self.websocket is not None:
+            serve_connection(serve[0], self.websocket, *serve[1:])
+
+    def accept(self, subprotocol: str) -> WebSocket | None:
+        """Send the 101 with `subprotocol` and return the socket, or None if the handshake is invalid."""
+        version = self.environ.get("HTTP_SEC_WEBSOCKET_VERSION")
+        key = self.environ.get("HTTP_SEC_WEBSOCKET_KEY", "").strip()
+        try:
+            valid_key = len(base64.b64decode(key)) == 16
+        except ValueError:
+            valid_key = False
+        if version not in self.SUPPORTED_VERSIONS or not valid_key:
+            return None
+        accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode("latin-1")).digest()).decode()
+        self.websocket = WebSocket(self.environ, self._stream(), self)
+        self.environ["wsgi.websocket"] = self.websocket
+        self.start_response(
+            "101 Switching Protocols",
+            [
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Accept", accept),
+                ("Sec-WebSocket-Protocol", subprotocol),
+            ],
+        )
+        self.write(b"")
+        self.upgraded = True
+        return self.websocket
+
+    def _stream(self):
+        """Return the socket's stream for gevent-websocket, reading through a small buffer."""
+        from geventwebsocket.handler import Stream
+
+        self._shrink_read_buffer()
+        stream = Stream(self)
+        read = stream.read
+
+        def bounded_read(size: int) -> bytes:
+            # gevent-websocket would allocate whatever length a frame header claims.
+            if size > MAX_FRAME:
+                raise ProtocolError(f"Frame of {size} bytes refused (at most {MAX_FRAME}).")
+            return read(size)
+
+        stream.read = bounded_read
+        return stream
+
+    def _shrink_read_buffer(self) -> None:
+        """Swap pywsgi's 8 KiB request read buffer for a small one: idle chargers number in the thousands.
+
+        A client sends nothing before our 101 (RFC 6455 4.1), so the old buffer is empty; if one did
+        anyway, the old buffer stays.
+        """
+        sock = self.socket
+        timeout = sock.gettimeout()
+        sock.settimeout(0.0)
+        try:
+            pending = self.rfile.peek(0)  # with a zero timeout: only bytes already here, never a wait
+        except OSError:
+            pending = b"?"
+        finally:
+            sock.settimeout(timeout)
+        if not pending:
+            self.rfile.close()
+            self.rfile = sock.makefile("rb", WS_READ_BUFFER)
+
+
+def negotiate(header: str) -> str | None:
+    """Return the subprotocol we prefer among those the charger offered, or None."""
+    offered = {p.strip().lower() for p in header.split(",") if p.strip()}
+    return next((p for p in SUBPROTOCOLS if p in offered), None)
+
+
+@bp.route("/ocpp/<charge_box_id>", websocket=True)
+def endpoint(charge_box_id: str):
+    """Authenticate the charger, negotiate the subprotocol and accept the upgrade (the handler then serves it)."""
+    accept = request.environ.get(ACCEPT_KEY)
+    subprotocol = negotiate(request.headers.get("Sec-WebSocket-Protocol", ""))
+    if accept is None or subprotocol is None:
+        return Response("No supported OCPP subprotocol (ocpp2.0.1, ocpp1.6).\n", 400)
+    decision = chargers.admit(charge_box_id, request.authorization)
+    if not decision.allowed:
+        headers = {"WWW-Authenticate": 'Basic realm="OCPP"'} if decision.status == 401 else {}
+        return Response(decision.reason + "\n", decision.status, headers)
+    ws = accept(subprotocol)
+    if ws is None:
+        return Response("Invalid WebSocket handshake.\n", 400)
+    # The handler serves the socket once this view has returned (OcppHandler._serve).
+    request.environ[SERVE_KEY] = (
+        current_app._get_current_object(),
+        decision.charger_id,
+        charge_box_id,
+        SUBPROTOCOLS[subprotocol],
+    )
+    return Response(status=204)

@@ -1,0 +1,134 @@
+"""OCPP 2.0.1 handlers: one on_<action> per request a charging station sends; each answers with a call_result."""
+
+import logging
+
+from ocpp.v201 import call_result
+from ocpp.v201.datatypes import IdTokenInfoType
+from ocpp.v201.enums import AuthorizationStatusEnumType, DataTransferStatusEnumType, RegistrationStatusEnumType
+
+from ..services import authorization, charger_state, transactions
+from . import meter
+from .codec import now_iso, parse_time
+
+log = logging.getLogger("autocharge.ocpp")
+
+VERSION = "2.0.1"
+REGISTRATION = {
+    "accepted": RegistrationStatusEnumType.accepted,
+    "pending": RegistrationStatusEnumType.pending,
+    "rejected": RegistrationStatusEnumType.rejected,
+}
+
+
+def _token_info(status: str | None) -> IdTokenInfoType | None:
+    """Return the idTokenInfo for an authorization status (None stays None)."""
+    return IdTokenInfoType(status=AuthorizationStatusEnumType(status)) if status else None
+
+
+def on_boot_notification(conn, *, charging_station: dict, reason: str, **kwargs):
+    """Store the station's details and tell it whether it is accepted."""
+    conn.registration = charger_state.boot(
+        conn.charger_id,
+        charging_station.get("vendor_name"),
+        charging_station.get("model"),
+        charging_station.get("serial_number"),
+        charging_station.get("firmware_version"),
+        VERSION,
+    )
+    return call_result.BootNotification(
+        current_time=now_iso(),
+        interval=charger_state.boot_interval(conn.registration),
+        status=REGISTRATION[conn.registration],
+    )
+
+
+def on_heartbeat(conn, **kwargs):
+    """Answer with the time (last seen is recorded for every message)."""
+    return call_result.Heartbeat(current_time=now_iso())
+
+
+def on_status_notification(conn, *, connector_status: str, evse_id: int, connector_id: int, **kwargs):
+    """Store an EVSE's status (the evseId is our connector number: one connector per EVSE)."""
+    charger_state.connector_status(conn.charger_id, evse_id, connector_status)
+    return call_result.StatusNotification()
+
+
+def on_authorize(conn, *, id_token: dict, **kwargs):
+    """Decide on an idToken (RFID, MacAddress vehicle identifier, or a back-office start's Central token)."""
+    result = authorization.authorize(conn.charger_id, id_token["id_token"], id_token["type"])
+    return call_result.Authorize(id_token_info=_token_info(result.status))
+
+
+def on_transaction_event(
+    conn,
+    *,
+    event_type: str,
+    timestamp: str,
+    trigger_reason: str,
+    seq_no: int,
+    transaction_info: dict,
+    evse: dict | None = None,
+    id_token: dict | None = None,
+    meter_value: list | None = None,
+    **kwargs,
+):
+    """Start, update or end a transaction; the idToken may come in any event, and is answered when it does."""
+    event = transactions.TxEvent(
+        kind=event_type,
+        ocpp_tx_id=transaction_info["transaction_id"],
+        timestamp=parse_time(timestamp),
+        connector_id=(evse or {}).get("id"),
+        token=(id_token or {}).get("id_token"),
+        token_type=(id_token or {}).get("type"),
+        samples=meter.samples(meter_value),
+        stop_reason=transaction_info.get("stopped_reason"),
+    )
+    status = transactions.transaction_event(conn.charger_id, event)
+    return call_result.TransactionEvent(id_token_info=_token_info(status))
+
+
+def on_meter_values(conn, *, evse_id: int, meter_value: list, **kwargs):
+    """Store readings outside TransactionEvent against the EVSE's active transaction."""
+    transactions.add_samples(conn.charger_id, None, meter.samples(meter_value), evse_id)
+    return call_result.MeterValues()
+
+
+def on_notify_event(conn, *, event_data: list, **kwargs):
+    """Take connector availability changes from events; other events are only logged."""
+    for event in event_data:
+        component, variable = event.get("component") or {}, event.get("variable") or {}
+        evse_id = (component.get("evse") or {}).get("id")
+        if component.get("name") == "Connector" and variable.get("name") == "AvailabilityState" and evse_id:
+            charger_state.connector_status(conn.charger_id, evse_id, event.get("actual_value", "Unknown"))
+        elif log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s event %s.%s = %s",
+                conn.charge_box_id,
+                component.get("name"),
+                variable.get("name"),
+                event.get("actual_value"),
+            )
+    return call_result.NotifyEvent()
+
+
+def on_data_transfer(conn, *, vendor_id: str, **kwargs):
+    """Refuse vendor extensions: we implement none."""
+    return call_result.DataTransfer(status=DataTransferStatusEnumType.unknown_vendor_id)
+
+
+def on_firmware_status_notification(conn, *, status: str, **kwargs):
+    """Note the progress of a firmware update."""
+    log.info("%s firmware update: %s", conn.charge_box_id, status)
+    return call_result.FirmwareStatusNotification()
+
+
+def on_log_status_notification(conn, *, status: str, **kwargs):
+    """Note the progress of a log upload."""
+    log.info("%s log upload: %s", conn.charge_box_id, status)
+    return call_result.LogStatusNotification()
+
+
+def on_security_event_notification(conn, *, type: str, timestamp: str, **kwargs):  # noqa: A002 - the OCPP field
+    """Log a security event the station reports (e.g. a reset, a failed login on its local UI)."""
+    log.warning("%s security event %s at %s", conn.charge_box_id, type, timestamp)
+    return call_result.SecurityEventNotification()

@@ -1,0 +1,102 @@
+"""Validating incoming OCPP requests against the ocpp package's JSON schemas, and naming the CallError."""
+
+import json
+import os
+from collections.abc import Callable
+from functools import cache
+
+import fastjsonschema
+import ocpp
+
+SCHEMAS = os.path.join(os.path.dirname(ocpp.__file__), "{folder}", "schemas")
+FOLDERS = {"1.6": "v16", "2.0.1": "v201"}
+# OCPP 1.6 names request schemas <Action>.json, 2.0.1 <Action>Request.json.
+SUFFIXES = {"1.6": "", "2.0.1": "Request"}
+
+
+class Violation(Exception):
+    """A payload broke its action's schema: `code` is the CallError code to answer with."""
+
+    def __init__(self, code: str, description: str):
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+# Which CallError each JSON-schema keyword maps to. Missing required fields: OCPP 1.6 calls an
+# incomplete payload ProtocolError; 2.0.1 has OccurrenceConstraintViolation for exactly this
+# (ProtocolError there means "not conform the PDU structure"). 1.6 spells "Occurence" with one r.
+CODES = {
+    "1.6": {
+        "required": "ProtocolError",
+        "minItems": "OccurenceConstraintViolation",
+        "maxItems": "OccurenceConstraintViolation",
+        "additionalProperties": "FormationViolation",
+        "default": "FormationViolation",
+    },
+    "2.0.1": {
+        "required": "OccurrenceConstraintViolation",
+        "minItems": "OccurrenceConstraintViolation",
+        "maxItems": "OccurrenceConstraintViolation",
+        "additionalProperties": "FormatViolation",
+        "default": "FormatViolation",
+    },
+}
+SHARED = {
+    "type": "TypeConstraintViolation",
+    "maxLength": "TypeConstraintViolation",
+    "minLength": "TypeConstraintViolation",
+    "enum": "PropertyConstraintViolation",
+    "pattern": "PropertyConstraintViolation",
+    "format": "PropertyConstraintViolation",
+    "minimum": "PropertyConstraintViolation",
+    "maximum": "PropertyConstraintViolation",
+    "exclusiveMinimum": "PropertyConstraintViolation",
+    "exclusiveMaximum": "PropertyConstraintViolation",
+    "multipleOf": "PropertyConstraintViolation",
+}
+
+
+@cache
+def known_actions(version: str) -> frozenset[str]:
+    """Return every action a charger may send in this OCPP version (the request schemas shipped)."""
+    folder = SCHEMAS.format(folder=FOLDERS[version])
+    suffix = SUFFIXES[version] + ".json"
+    names = (name[: -len(suffix)] for name in os.listdir(folder) if name.endswith(suffix))
+    return frozenset(name for name in names if not name.endswith("Response"))
+
+
+@cache
+def validator(version: str, action: str) -> Callable[[dict], object]:
+    """Return the compiled validator of an action's request (compiled once, on first use)."""
+    path = os.path.join(SCHEMAS.format(folder=FOLDERS[version]), f"{action}{SUFFIXES[version]}.json")
+    # The 2.0.1 schema files start with a byte order mark.
+    with open(path, encoding="utf-8-sig") as f:
+        schema = json.load(f)
+    schema.pop("$id", None)
+    schema.pop("id", None)  # 1.6 "urn:OCPP:..." ids are not resolvable URIs
+    return fastjsonschema.compile(schema)
+
+
+def code_for(version: str, rule: str | None) -> str:
+    """Return the CallError code for a violated JSON-schema keyword."""
+    per_version = CODES[version]
+    return per_version.get(rule) or SHARED.get(rule) or per_version["default"]
+
+
+def validate(version: str, action: str, payload: dict) -> None:
+    """Check a request payload against its schema; raise Violation with the CallError code."""
+    try:
+        validator(version, action)(payload)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        raise Violation(code_for(version, exc.rule), _describe(exc)) from None
+
+
+def _describe(exc: fastjsonschema.JsonSchemaValueException) -> str:
+    """Return a short description naming the offending field (JSON path without the 'data' root)."""
+    message = exc.message
+    if message.startswith("data."):
+        message = message[len("data.") :]
+    elif message.startswith("data "):
+        message = "payload " + message[len("data ") :]
+    return message[:255]

@@ -1,0 +1,55 @@
+"""Database helpers: the write lock, SQLite tuning and time."""
+
+import threading
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+# Created at import, which app.py does after gevent's monkey-patching, so under the server
+# this is a gevent lock and a waiting writer yields instead of blocking the process.
+_write_lock = threading.RLock()
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time as a naive datetime (how every column stores it)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def writing():
+    """Run a write transaction: serialised when configured, committed on success, rolled back on error."""
+    serialize = current_app.config["AUTOCHARGE_SERIALIZE_WRITES"]
+    if serialize:
+        _write_lock.acquire()
+    try:
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        if serialize:
+            _write_lock.release()
+
+
+def is_sqlite(uri: str) -> bool:
+    """Tell whether a database URI names SQLite."""
+    return uri.startswith("sqlite")
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    """Put SQLite in WAL mode so readers never wait for the writer, and enforce foreign keys."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -1,0 +1,27 @@
+"""Typed SQLAlchemy models: the data, no rules."""
+
+from .admin import Admin
+from .audit import AuditEvent
+from .charger import Charger, Connector
+from .charger_command import ChargerCommand
+from .pairing import PairingSession, UnknownIdentifier
+from .remote_start import RemoteStart
+from .transaction import MeterSample, Transaction
+from .user import RfidTag, User
+from .vehicle import Vehicle
+
+__all__ = [
+    "Admin",
+    "AuditEvent",
+    "Charger",
+    "ChargerCommand",
+    "Connector",
+    "MeterSample",
+    "PairingSession",
+    "RemoteStart",
+    "RfidTag",
+    "Transaction",
+    "UnknownIdentifier",
+    "User",
+    "Vehicle",
+]

@@ -1,0 +1,23 @@
+"""Back-office administrators."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import utcnow
+from ..extensions import db
+
+
+class Admin(UserMixin, db.Model):
+    """A person who logs into the back office."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="admin")
+    # Screen preferences such as which optional columns are shown, kept server-side so they
+    # follow the admin to another browser.
+    preferences: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

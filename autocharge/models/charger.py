@@ -1,0 +1,54 @@
+"""Chargers and their connectors."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import utcnow
+from ..extensions import db
+
+REGISTRATIONS = ("pending", "accepted", "rejected")
+AUTOCHARGE_SUPPORT = ("supported", "unsupported", "unknown")
+
+
+class Charger(db.Model):
+    """A charge point known to the back office."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_box_id: Mapped[str] = mapped_column(String(48), unique=True)
+    vendor: Mapped[str | None] = mapped_column(String(50))
+    model: Mapped[str | None] = mapped_column(String(50))
+    serial: Mapped[str | None] = mapped_column(String(50))
+    firmware: Mapped[str | None] = mapped_column(String(50))
+    ocpp_version: Mapped[str | None] = mapped_column(String(8))  # "1.6" or "2.0.1"
+    registration: Mapped[str] = mapped_column(String(10), default="accepted")
+    autocharge: Mapped[str] = mapped_column(String(12), default="unknown")
+    # Charger passwords are long random secrets checked on every connect, so a salted SHA-256
+    # (services/chargers.py) replaces the deliberately slow hash used for admins.
+    password_hash: Mapped[str | None] = mapped_column(String(128))
+    online: Mapped[bool] = mapped_column(default=False)
+    connection_id: Mapped[str | None] = mapped_column(String(32))  # which socket owns "online"
+    last_seen: Mapped[datetime | None]
+    last_boot: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    connectors: Mapped[list["Connector"]] = relationship(
+        back_populates="charger", order_by="Connector.connector_id", cascade="all, delete-orphan"
+    )
+
+
+class Connector(db.Model):
+    """One connector's last reported status (connector 0 is the charger itself)."""
+
+    __table_args__ = (UniqueConstraint("charger_id", "connector_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("charger.id", ondelete="CASCADE"))
+    # OCPP 1.6 connectorId; for 2.0.1 the evseId (one connector per EVSE, as on nearly all hardware).
+    connector_id: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), default="Unknown")
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    charger: Mapped[Charger] = relationship(back_populates="connectors")

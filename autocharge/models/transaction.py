@@ -1,0 +1,79 @@
+"""Charging transactions and their meter samples."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import utcnow
+from ..extensions import db
+
+ORIGINS = {"autocharge": "Auto charge", "rfid": "RFID", "app": "App"}
+
+
+class Transaction(db.Model):
+    """A charging session; its id is the OCPP 1.6 transactionId."""
+
+    __table_args__ = (
+        # A retried StartTransaction / TransactionEvent finds its row by this key instead of
+        # creating a second one (1.6: connector|idTag|timestamp; 2.0.1: the charger's transactionId).
+        UniqueConstraint("charger_id", "dedupe_key"),
+        Index("ix_transaction_start_time", "start_time"),
+        Index("ix_transaction_charger_status", "charger_id", "status"),
+        # The Transactions table's filters and sorts (migration b7e2c41d9a10): each ends in (start_time, id)
+        # or id so a filtered, ordered page is read straight from one index.
+        Index("ix_transaction_start_id", "start_time", "id"),
+        Index("ix_transaction_status_start", "status", "start_time", "id"),
+        Index("ix_transaction_origin_start", "origin", "start_time", "id"),
+        Index("ix_transaction_user_start", "user_id", "start_time", "id"),
+        Index("ix_transaction_charger_start", "charger_id", "start_time", "id"),
+        Index("ix_transaction_energy_id", "energy_wh", "id"),
+        Index("ix_transaction_stop_id", "stop_time", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("charger.id", ondelete="CASCADE"))
+    connector_id: Mapped[int] = mapped_column(default=1)
+    dedupe_key: Mapped[str] = mapped_column(String(120))
+    ocpp_tx_id: Mapped[str | None] = mapped_column(String(36))  # 2.0.1 transactionId
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), index=True)
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id", ondelete="SET NULL"), index=True)
+    origin: Mapped[str | None] = mapped_column(String(12), index=True)  # key of ORIGINS
+    id_token: Mapped[str | None] = mapped_column(String(64))  # raw, as the charger sent it
+    id_token_type: Mapped[str | None] = mapped_column(String(20))
+    auth_status: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active / completed
+    start_time: Mapped[datetime] = mapped_column(default=utcnow)
+    stop_time: Mapped[datetime | None]
+    meter_start: Mapped[int] = mapped_column(BigInteger, default=0)  # Wh
+    meter_stop: Mapped[int | None] = mapped_column(BigInteger)  # Wh
+    energy_wh: Mapped[int] = mapped_column(BigInteger, default=0)
+    stop_reason: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    charger = relationship("Charger")
+    user = relationship("User")
+    vehicle = relationship("Vehicle")
+    samples: Mapped[list["MeterSample"]] = relationship(
+        back_populates="transaction", order_by="MeterSample.timestamp", cascade="all, delete-orphan"
+    )
+
+    @property
+    def origin_label(self) -> str:
+        """Return the origin as the screens show it."""
+        return ORIGINS.get(self.origin or "", "")
+
+
+class MeterSample(db.Model):
+    """One meter reading of a transaction: what the session chart plots."""
+
+    __table_args__ = (UniqueConstraint("transaction_id", "timestamp"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transaction.id", ondelete="CASCADE"))
+    timestamp: Mapped[datetime]
+    energy_wh: Mapped[float | None]  # Energy.Active.Import.Register
+    power_w: Mapped[float | None]  # Power.Active.Import
+    soc: Mapped[float | None]
+
+    transaction: Mapped[Transaction] = relationship(back_populates="samples")

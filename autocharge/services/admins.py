@@ -1,0 +1,124 @@
+"""Admin accounts and login throttling."""
+
+import secrets
+import threading
+import time
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..db import writing
+from ..extensions import db
+from ..models import Admin
+from . import ServiceError, audit
+from .passwords import check_password, hash_password
+
+MIN_PASSWORD = 8
+DEFAULT_EMAIL = "admin@localhost"
+
+
+class LoginThrottled(ServiceError):
+    """Too many failed logins for this account from this address."""
+
+
+def create_admin(email: str, password: str, role: str = "admin") -> Admin:
+    """Create an admin; raise ServiceError for a bad email, short password or taken email."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise ServiceError(f"{email!r} is not an email address.")
+    if len(password) < MIN_PASSWORD:
+        raise ServiceError(f"The password must have at least {MIN_PASSWORD} characters.")
+    password_hash = hash_password(password)  # outside the write lock: it takes ~200 ms
+    with writing() as session:
+        if session.scalar(sa.select(Admin.id).where(Admin.email == email)):
+            raise ServiceError(f"An admin with email {email} already exists.")
+        admin = Admin(email=email, password_hash=password_hash, role=role, preferences={})
+        session.add(admin)
+        session.flush()
+        audit.record("admin.created", "admin", admin.id, detail=email)
+    return admin
+
+
+def set_password(email: str, password: str) -> Admin:
+    """Replace an admin's password; raise ServiceError for an unknown email or a short password."""
+    if len(password) < MIN_PASSWORD:
+        raise ServiceError(f"The password must have at least {MIN_PASSWORD} characters.")
+    password_hash = hash_password(password)
+    with writing() as session:
+        admin = session.scalar(sa.select(Admin).where(Admin.email == email.strip().lower()))
+        if admin is None:
+            raise ServiceError(f"There is no admin with email {email}.")
+        admin.password_hash = password_hash
+        audit.record("admin.password_changed", "admin", admin.id)
+    return admin
+
+
+def ensure_first_admin() -> str | None:
+    """Create admin@localhost with a random password when there is no admin; return that password."""
+    if db.session.scalar(sa.select(Admin.id).limit(1)):
+        return None
+    password = secrets.token_urlsafe(12)
+    create_admin(DEFAULT_EMAIL, password)
+    return password
+
+
+class _Throttle:
+    """Failed logins per (email, address) in this process; enough for the one-process default."""
+
+    def __init__(self):
+        self.failures: dict[tuple[str, str], list[float]] = {}
+        self.lock = threading.Lock()
+
+    def check(self, key: tuple[str, str]) -> None:
+        """Raise LoginThrottled while `key` has too many recent failures."""
+        window = current_app.config["AUTOCHARGE_LOGIN_LOCK_SECONDS"]
+        with self.lock:
+            recent = [t for t in self.failures.get(key, []) if t > time.monotonic() - window]
+            self.failures[key] = recent
+        if len(recent) >= current_app.config["AUTOCHARGE_LOGIN_MAX_FAILURES"]:
+            wait = int(recent[0] + window - time.monotonic()) + 1
+            raise LoginThrottled(f"Too many failed logins. Try again in {wait} seconds.")
+
+    def fail(self, key: tuple[str, str]) -> None:
+        """Count one failure for `key`."""
+        with self.lock:
+            self.failures.setdefault(key, []).append(time.monotonic())
+
+    def clear(self, key: tuple[str, str]) -> None:
+        """Forget the failures of `key` after a successful login."""
+        with self.lock:
+            self.failures.pop(key, None)
+
+
+throttle = _Throttle()
+
+
+def authenticate(email: str, password: str, address: str) -> Admin:
+    """Return the admin for these credentials; raise LoginThrottled or ServiceError."""
+    key = (email.strip().lower(), address)
+    throttle.check(key)
+    admin = db.session.scalar(sa.select(Admin).where(Admin.email == key[0]))
+    # Hash even for an unknown email so response time does not reveal which emails exist.
+    stored = admin.password_hash if admin else _dummy_hash()
+    if not check_password(stored, password) or admin is None:
+        throttle.fail(key)
+        raise ServiceError("Wrong email or password.")
+    throttle.clear(key)
+    return admin
+
+
+_dummy: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """Return a hash of a random password, made once."""
+    if not _dummy:
+        _dummy.append(hash_password(secrets.token_hex(8)))
+    return _dummy[0]
+
+
+def set_preference(admin_id: int, key: str, value) -> None:
+    """Store one screen preference (e.g. a shown column) for an admin."""
+    with writing() as session:
+        admin = session.get(Admin, admin_id)
+        admin.preferences = {**(admin.preferences or {}), key: value}

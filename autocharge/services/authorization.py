@@ -1,0 +1,140 @@
+"""One authorization decision for RFID tags, back-office starts and vehicle identifiers, for every OCPP version."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..db import utcnow, writing
+from ..extensions import db
+from ..models import RemoteStart, RfidTag, UnknownIdentifier, User, Vehicle
+from . import dialect, identifiers, pairing
+from .identifiers import Identifier
+
+ACCEPTED, BLOCKED, INVALID = "Accepted", "Blocked", "Invalid"
+
+# Prebuilt Core reads (see services/dialect.py): every Authorize and every start runs them, and the ORM
+# versions (entity loading, a lazy load of the user) cost several times more per message.
+_VEHICLE = (
+    sa.select(Vehicle.id, Vehicle.user_id, User.status)
+    .join(User, User.id == Vehicle.user_id)
+    .where(Vehicle.identifier == sa.bindparam("p_ident"), Vehicle.status == "active")
+)
+_RETIRED = sa.select(Vehicle.id).where(Vehicle.identifier == sa.bindparam("p_ident")).limit(1)
+_REMOTE = (
+    sa.select(RemoteStart.id, RemoteStart.charger_id, RemoteStart.expires_at, RemoteStart.user_id, User.status)
+    .join(User, User.id == RemoteStart.user_id)
+    .where(RemoteStart.id_token == sa.bindparam("p_token"))
+)
+_RFID = (
+    sa.select(User.id, User.status)
+    .join(RfidTag, RfidTag.user_id == User.id)
+    .where(RfidTag.tag == sa.bindparam("p_tag"))
+)
+_ONLY_VEHICLE = (
+    sa.select(Vehicle.id).where(Vehicle.user_id == sa.bindparam("p_user"), Vehicle.status == "active").limit(2)
+)
+
+
+def _read(statement, **params):
+    """Run a prebuilt read on the session's connection, flushing pending changes first as the ORM would."""
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return dialect.connection().execute(statement, params)
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    """The answer to a token: status, and whom a transaction started with it belongs to."""
+
+    status: str  # Accepted / Blocked / Invalid (names shared by OCPP 1.6 and 2.0.1)
+    user_id: int | None = None
+    vehicle_id: int | None = None
+    origin: str | None = None  # "autocharge", "rfid", "app" (models.transaction.ORIGINS)
+    identifier: Identifier | None = None  # set when the token was a vehicle identifier
+    remote_start_id: int | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """Tell whether charging may go ahead."""
+        return self.status == ACCEPTED
+
+
+def authorize(charger_id: int, token: str | None, token_type: str | None = None) -> AuthResult:
+    """Decide on a token a charger presented (Authorize, StartTransaction, TransactionEvent).
+
+    `token_type` is None for OCPP 1.6 idTags and the idToken type for 2.0.1. Refused vehicle
+    identifiers and tags are recorded as unknown identifiers.
+    """
+    if token_type == "NoAuthorization":  # the charger is set to free vend; it did not ask us
+        return AuthResult(ACCEPTED)
+    ident = identifiers.from_token(token, token_type)
+    if ident is not None:
+        # Before the lookup: a pairing waiting on this charger makes the vehicle active now, so the
+        # very request that completes it is answered Accepted and its transaction is Auto charge.
+        pairing.on_identifier(charger_id, ident)
+        result = _by_vehicle(ident)
+    else:
+        result = _by_remote_start(charger_id, token)
+        if result is None:
+            pairing.on_card_presented(charger_id, token, token_type)
+            result = _by_rfid(token)
+    if result.status == INVALID and token:
+        _record_unknown(charger_id, token, ident, "retired" if result.vehicle_id else "unknown")
+        return AuthResult(INVALID, identifier=ident)
+    if result.accepted and result.vehicle_id is None and result.user_id is not None:
+        result = _with_only_vehicle(result)
+    return result
+
+
+def _by_vehicle(ident: Identifier) -> AuthResult:
+    """Authorize by the active vehicle carrying this identifier (a retired one never authenticates)."""
+    vehicle = _read(_VEHICLE, p_ident=ident.canonical).first()
+    if vehicle is None:
+        retired = _read(_RETIRED, p_ident=ident.canonical).scalar()
+        return AuthResult(INVALID, vehicle_id=retired, identifier=ident)
+    status = ACCEPTED if vehicle.status == "active" else BLOCKED
+    return AuthResult(status, vehicle.user_id, vehicle.id, "autocharge", ident)
+
+
+def _by_remote_start(charger_id: int, token: str | None) -> AuthResult | None:
+    """Authorize a one-time token the back office sent with a remote start to this charger."""
+    if not token:
+        return None
+    remote = _read(_REMOTE, p_token=token.strip().upper()).first()
+    if remote is None or remote.charger_id != charger_id or remote.expires_at < utcnow():
+        return None
+    status = ACCEPTED if remote.status == "active" else BLOCKED
+    return AuthResult(status, remote.user_id, origin="app", remote_start_id=remote.id)
+
+
+def _by_rfid(token: str | None) -> AuthResult:
+    """Authorize an RFID tag by its user's status."""
+    if not token:
+        return AuthResult(INVALID)
+    user = _read(_RFID, p_tag=token.strip().upper()).first()
+    if user is None:
+        return AuthResult(INVALID)
+    return AuthResult(ACCEPTED if user.status == "active" else BLOCKED, user.id, origin="rfid")
+
+
+def _with_only_vehicle(result: AuthResult) -> AuthResult:
+    """Assign the user's vehicle when they have exactly one active vehicle."""
+    ids = _read(_ONLY_VEHICLE, p_user=result.user_id).scalars().all()
+    if len(ids) != 1:
+        return result
+    return AuthResult(result.status, result.user_id, ids[0], result.origin, result.identifier, result.remote_start_id)
+
+
+def _record_unknown(charger_id: int, token: str, ident: Identifier | None, reason: str) -> None:
+    """Count a refused token under unknown identifiers (first/last seen, where, how often)."""
+    kind, value = ("vehicle", ident.canonical) if ident else ("rfid", token.strip().upper()[:64])
+    with writing() as session:
+        row = session.scalar(
+            sa.select(UnknownIdentifier).where(UnknownIdentifier.kind == kind, UnknownIdentifier.value == value)
+        )
+        if row is None:
+            session.add(UnknownIdentifier(kind=kind, value=value, raw=token[:64], charger_id=charger_id, reason=reason))
+        else:
+            row.attempts += 1
+            row.last_seen, row.raw, row.charger_id, row.reason = utcnow(), token[:64], charger_id, reason

@@ -1,0 +1,183 @@
+"""Chargers as the admin manages them: registration, passwords, Auto Charge support, admission."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from ..db import writing
+from ..extensions import db
+from ..models import Charger
+from ..models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
+from . import NotFound, ServiceError, audit
+
+# OCPP 2.0.1 BasicAuthPassword is 16-40 characters (1.6's security white paper: 16-20 bytes+).
+PASSWORD_MIN, PASSWORD_MAX = 16, 40
+MAX_ID = 48
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Whether a connecting charger may upgrade to a WebSocket, and if not, the HTTP answer."""
+
+    allowed: bool
+    status: int = 101
+    reason: str = ""
+    charger_id: int | None = None
+
+
+def get(charger_id: int) -> Charger:
+    """Return a charger; raise NotFound."""
+    charger = db.session.get(Charger, charger_id)
+    if charger is None:
+        raise NotFound(f"Charger {charger_id} does not exist.")
+    return charger
+
+
+def by_box_id(charge_box_id: str) -> Charger | None:
+    """Return the charger with this charge box id, if any."""
+    return db.session.scalar(sa.select(Charger).where(Charger.charge_box_id == charge_box_id))
+
+
+def hash_charger_password(password: str) -> str:
+    """Return a salted SHA-256 of a charger password (fast on purpose: checked at every connect)."""
+    salt = secrets.token_hex(8)
+    return f"sha256${salt}${hashlib.sha256((salt + password).encode()).hexdigest()}"
+
+
+def check_charger_password(stored: str, password: str) -> bool:
+    """Tell whether `password` matches a hash made by hash_charger_password."""
+    try:
+        _, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    return hmac.compare_digest(digest, hashlib.sha256((salt + password).encode()).hexdigest())
+
+
+def validate_box_id(charge_box_id: str) -> str:
+    """Return a stripped charge box id; raise ServiceError if it cannot be one."""
+    value = (charge_box_id or "").strip()
+    if not value or len(value) > MAX_ID or any(c in value for c in "/?#% ") or not value.isprintable():
+        raise ServiceError("A charge box id is 1-48 printable characters without spaces, '/', '?', '#' or '%'.")
+    return value
+
+
+def validate_password(password: str) -> str:
+    """Return `password` if it can be an OCPP basic-auth password; raise ServiceError."""
+    if not (PASSWORD_MIN <= len(password) <= PASSWORD_MAX) or not password.isprintable():
+        raise ServiceError(f"A charger password has {PASSWORD_MIN}-{PASSWORD_MAX} printable characters.")
+    return password
+
+
+def add_charger(
+    charge_box_id: str,
+    password: str | None = None,
+    autocharge: str = "unknown",
+    registration: str = "accepted",
+    admin_id: int | None = None,
+) -> Charger:
+    """Register a charger; raise ServiceError for a bad or taken id or a bad password."""
+    charge_box_id = validate_box_id(charge_box_id)
+    _check_choice(autocharge, AUTOCHARGE_SUPPORT, "Auto Charge support")
+    with writing() as session:
+        if by_box_id(charge_box_id):
+            raise ServiceError(f"A charger with id {charge_box_id} already exists.")
+        charger = Charger(
+            charge_box_id=charge_box_id,
+            autocharge=autocharge,
+            registration=registration,
+            password_hash=hash_charger_password(validate_password(password)) if password else None,
+        )
+        session.add(charger)
+        session.flush()
+        audit.record("charger.added", "charger", charger.id, admin_id=admin_id, detail=charge_box_id)
+    return charger
+
+
+def set_registration(charger_id: int, registration: str, admin_id: int | None = None) -> Charger:
+    """Accept, reject or return a charger to pending."""
+    _check_choice(registration, REGISTRATIONS, "registration")
+    with writing():
+        charger = get(charger_id)
+        charger.registration = registration
+        audit.record(f"charger.{registration}", "charger", charger.id, admin_id=admin_id)
+    _apply_to_live_socket(charger.charge_box_id, registration)
+    return charger
+
+
+def _apply_to_live_socket(charge_box_id: str, registration: str) -> None:
+    """Let a socket this process holds follow the new registration now, not only at the charger's next boot."""
+    from ..csms import registry
+
+    conn = registry.get(charge_box_id)
+    if conn is not None:
+        conn.registration = registration
+
+
+def set_autocharge(charger_id: int, support: str, admin_id: int | None = None) -> Charger:
+    """Set whether a charger supports Auto Charge (supported / unsupported / unknown)."""
+    _check_choice(support, AUTOCHARGE_SUPPORT, "Auto Charge support")
+    with writing():
+        charger = get(charger_id)
+        charger.autocharge = support
+        audit.record("charger.autocharge", "charger", charger.id, admin_id=admin_id, detail=support)
+    return charger
+
+
+def set_password(charger_id: int, password: str | None, admin_id: int | None = None) -> str | None:
+    """Set a charger's OCPP password (None removes it; "" generates one); return the new password."""
+    if password == "":
+        password = secrets.token_urlsafe(18)[:24]
+    hashed = hash_charger_password(validate_password(password)) if password else None
+    with writing():
+        charger = get(charger_id)
+        charger.password_hash = hashed
+        audit.record(
+            "charger.password", "charger", charger.id, admin_id=admin_id, detail="set" if password else "removed"
+        )
+    return password
+
+
+def admit(charge_box_id: str, authorization) -> Admission:
+    """Decide whether a connecting charger may open its socket (Basic auth, unknown ids)."""
+    from flask import current_app
+
+    charger = by_box_id(charge_box_id)
+    if charger is None:
+        if not current_app.config["AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS"]:
+            return Admission(False, 404, f"Unknown charger {charge_box_id}.")
+        try:
+            charger = add_charger(charge_box_id, registration="pending")
+        except ServiceError as exc:  # a bad id, or a simultaneous first connect registered it
+            charger = by_box_id(charge_box_id)
+            if charger is None:
+                return Admission(False, 400, str(exc))
+    if charger.password_hash and not _basic_auth_ok(charger, authorization):
+        return Admission(False, 401, "Authentication required.")
+    return Admission(True, charger_id=charger.id)
+
+
+def _basic_auth_ok(charger: Charger, authorization) -> bool:
+    """Tell whether HTTP Basic credentials name this charger and carry its password."""
+    return (
+        authorization is not None
+        and authorization.type == "basic"
+        and authorization.username == charger.charge_box_id
+        and check_charger_password(charger.password_hash, authorization.password or "")
+    )
+
+
+def list_chargers() -> list[Charger]:
+    """Return every charger with its connectors, by charge box id."""
+    # Connectors loaded in one extra query: the Chargers screen shows them for every row, every 2 s.
+    query = sa.select(Charger).options(selectinload(Charger.connectors)).order_by(Charger.charge_box_id)
+    return list(db.session.scalars(query))
+
+
+def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:
+    """Raise ServiceError unless `value` is one of `allowed`."""
+    if value not in allowed:
+        raise ServiceError(f"{what} must be one of {', '.join(allowed)}.")

@@ -1,0 +1,410 @@
+"""Charging transactions: start, meter values and stop for both OCPP versions, idempotent under retries.
+
+Authorization comes only from services.authorization.authorize(), re-checked at every start. Energy is
+always the last meter register minus the start register, never a running sum, so a retried message
+cannot count twice; meter samples are unique per (transaction, timestamp) and retries are ignored.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..db import writing
+from ..extensions import db
+from ..models import MeterSample, RemoteStart, Transaction
+from . import NotFound, authorization, dialect
+from .authorization import AuthResult
+
+MAX_ID = 2**31 - 1  # a charger may send any integer; ids beyond the column's range match nothing
+
+# Prebuilt hot-path statements (see services/dialect.py): meter values arrive every few seconds per charger.
+_ROW = (
+    Transaction.id,
+    Transaction.status,
+    Transaction.meter_start,
+    Transaction.energy_wh,
+    Transaction.id_token,
+    Transaction.auth_status,
+)
+_BY_KEY = sa.select(*_ROW).where(
+    Transaction.charger_id == sa.bindparam("charger_id"), Transaction.dedupe_key == sa.bindparam("key")
+)
+_BY_ID = sa.select(*_ROW).where(
+    Transaction.charger_id == sa.bindparam("charger_id"), Transaction.id == sa.bindparam("tx_id")
+)
+_INSERT = sa.insert(Transaction).returning(Transaction.id)
+_COMPLETE = (
+    sa.update(Transaction)
+    .where(Transaction.id == sa.bindparam("p_tx"), Transaction.status == "active")
+    .values(
+        status="completed",
+        stop_time=sa.bindparam("p_time"),
+        meter_stop=sa.bindparam("p_stop"),
+        energy_wh=sa.bindparam("p_energy"),
+        stop_reason=sa.bindparam("p_reason"),
+    )
+)
+# 1.6 MeterValues name their transaction: one statement checks it is this charger's and raises its energy
+# (running transactions only; the register only grows); RETURNING tells whether it matched.
+_REGISTER = sa.bindparam("p_register", type_=sa.BigInteger)
+_RECORD_BY_ID = (
+    sa.update(Transaction)
+    .where(Transaction.id == sa.bindparam("p_tx"), Transaction.charger_id == sa.bindparam("p_charger"))
+    .values(
+        energy_wh=sa.case(
+            (
+                sa.and_(Transaction.status == "active", _REGISTER - Transaction.meter_start > Transaction.energy_wh),
+                _REGISTER - Transaction.meter_start,
+            ),
+            else_=Transaction.energy_wh,
+        )
+    )
+    .returning(Transaction.id)
+)
+_ACTIVE_ON = (
+    sa.select(*_ROW)
+    .where(
+        Transaction.charger_id == sa.bindparam("charger_id"),
+        Transaction.connector_id == sa.bindparam("connector_id"),
+        Transaction.status == "active",
+    )
+    .order_by(Transaction.id.desc())
+    .limit(1)
+)
+# The register only grows: a late, older reading (queued while offline) must not lower the energy.
+_RAISE_ENERGY = (
+    sa.update(Transaction)
+    .where(Transaction.id == sa.bindparam("tx_id"), Transaction.energy_wh < sa.bindparam("energy"))
+    .values(energy_wh=sa.bindparam("energy"))
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One meter reading: what the session chart plots."""
+
+    timestamp: datetime
+    energy_wh: float | None = None  # Energy.Active.Import.Register
+    power_w: float | None = None  # Power.Active.Import
+    soc: float | None = None
+
+
+@dataclass(frozen=True)
+class Started:
+    """A started (or re-found) transaction and the authorization status to answer with."""
+
+    transaction_id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class TxEvent:
+    """An OCPP 2.0.1 TransactionEvent, reduced to what the back office keeps."""
+
+    kind: str  # Started / Updated / Ended
+    ocpp_tx_id: str
+    timestamp: datetime
+    connector_id: int | None = None
+    token: str | None = None
+    token_type: str | None = None
+    samples: tuple[Sample, ...] = ()
+    stop_reason: str | None = None
+
+
+def dedupe_key_v16(connector_id: int, id_tag: str, timestamp: str) -> str:
+    """Return the key that makes a retried 1.6 StartTransaction find its first row."""
+    return f"{connector_id}|{id_tag.strip().upper()}|{timestamp}"[:120]
+
+
+def start(
+    charger_id: int,
+    connector_id: int,
+    dedupe_key: str,
+    token: str | None,
+    token_type: str | None,
+    meter_start: int,
+    start_time: datetime,
+) -> Started:
+    """Start a transaction (authorizing its token again) or return the one a retry already started."""
+    existing = _find(charger_id, dedupe_key)
+    if existing is not None:
+        return Started(existing.id, existing.auth_status or authorization.INVALID)
+    result = authorization.authorize(charger_id, token, token_type)
+    params = {
+        "charger_id": charger_id,
+        "connector_id": connector_id,
+        "dedupe_key": dedupe_key,
+        "start_time": start_time,
+        "meter_start": meter_start,
+        **_owner(token, token_type, result),
+    }
+    try:
+        with writing():
+            tx_id = dialect.connection().execute(_INSERT, params).scalar_one()
+            _link_remote_start(tx_id, result)
+    except IntegrityError:  # the same start arrived twice at once; the first one won
+        existing = _find(charger_id, dedupe_key)
+        if existing is None:
+            raise
+        return Started(existing.id, existing.auth_status or authorization.INVALID)
+    return Started(tx_id, result.status)
+
+
+def stop(
+    charger_id: int,
+    transaction_id: int,
+    meter_stop: int,
+    stop_time: datetime,
+    reason: str | None,
+    token: str | None = None,
+    samples: Iterable[Sample] = (),
+) -> str | None:
+    """Complete a transaction (once); return the stop token's status, or None if there is nothing to say.
+
+    An unknown transaction is not an error: the charger must get a normal answer or it resends forever.
+    """
+    if not 0 < transaction_id <= MAX_ID:
+        return None
+    with writing():
+        conn = dialect.connection()
+        row = conn.execute(_BY_ID, {"charger_id": charger_id, "tx_id": transaction_id}).first()
+        if row is None:
+            return None
+        if row.status == "active":
+            conn.execute(
+                _COMPLETE,
+                {
+                    "p_tx": row.id,
+                    "p_time": stop_time,
+                    "p_stop": meter_stop,
+                    "p_energy": max(0, meter_stop - row.meter_start),
+                    "p_reason": (reason or "Local")[:40],
+                },
+            )
+        _insert_samples(row.id, samples)
+    if not token:
+        return None
+    if _same_token(row.id_token, token):
+        return row.auth_status
+    return authorization.authorize(charger_id, token).status
+
+
+def add_samples(
+    charger_id: int, transaction_id: int | None, samples: Iterable[Sample], connector_id: int | None = None
+) -> bool:
+    """Store meter readings of a transaction (by id, else the connector's active one); tell whether one matched."""
+    samples = list(samples)
+    if not samples:
+        return False
+    with writing():
+        if transaction_id is None:
+            row = _active_on(charger_id, connector_id)
+            if row is None:
+                return False
+            _store_readings(row, samples)
+            return True
+        if not 0 < transaction_id <= MAX_ID:
+            return False
+        energy = _last_energy(samples)
+        params = {
+            "p_tx": transaction_id,
+            "p_charger": charger_id,
+            "p_register": round(energy) if energy is not None else None,
+        }
+        if dialect.connection().execute(_RECORD_BY_ID, params).first() is None:
+            return False
+        _insert_samples(transaction_id, samples)
+    return True
+
+
+def _store_readings(row, samples: list[Sample]) -> None:
+    """Insert samples of a located transaction (retries ignored) and raise its energy if it runs."""
+    _insert_samples(row.id, samples)
+    energy = _last_energy(samples)
+    if row.status == "active" and energy is not None:
+        dialect.connection().execute(_RAISE_ENERGY, {"tx_id": row.id, "energy": round(energy) - row.meter_start})
+
+
+def transaction_event(charger_id: int, event: TxEvent) -> str | None:
+    """Apply a 2.0.1 TransactionEvent; return the idToken's status when the event carried one."""
+    known = _find(charger_id, event.ocpp_tx_id)
+    result: AuthResult | None = None
+    answer = None
+    if event.token:
+        if known is not None and _same_token(known.id_token, event.token):
+            answer = known.auth_status
+        else:
+            result = authorization.authorize(charger_id, event.token, event.token_type)
+            answer = result.status
+    if known is not None and result is None and event.kind == "Updated" and (known.meter_start or known.energy_wh):
+        with writing():  # the periodic meter values of a running transaction: the hot path
+            _store_readings(known, list(event.samples))
+        return answer
+    try:
+        _apply_event(charger_id, event, result)
+    except IntegrityError:  # a retry of the first event raced this one; apply again onto its row
+        _apply_event(charger_id, event, result)
+    return answer
+
+
+def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> None:
+    """Create or update the event's transaction in one write."""
+    energy = _first_energy(event.samples)
+    with writing() as session:
+        tx = session.scalar(
+            sa.select(Transaction).where(
+                Transaction.charger_id == charger_id, Transaction.dedupe_key == event.ocpp_tx_id
+            )
+        )
+        if tx is None:
+            tx = Transaction(
+                charger_id=charger_id,
+                connector_id=event.connector_id or 1,
+                dedupe_key=event.ocpp_tx_id,
+                ocpp_tx_id=event.ocpp_tx_id,
+                start_time=event.timestamp,
+                meter_start=round(energy) if energy is not None else 0,
+            )
+            session.add(tx)
+            session.flush()
+        elif energy is not None and tx.meter_start == 0 and tx.energy_wh == 0 and not _has_energy(session, tx.id):
+            tx.meter_start = round(energy)  # the Started event carried no reading; the first one is the start
+        if result is not None and tx.id_token is None:
+            for column, value in _owner(event.token, event.token_type, result).items():
+                setattr(tx, column, value)
+            _link_remote_start(tx.id, result)
+        _insert_samples(tx.id, event.samples)
+        last = _last_energy(event.samples)
+        if tx.status == "active" and last is not None:
+            tx.energy_wh = max(tx.energy_wh, round(last) - tx.meter_start)
+        if event.kind == "Ended" and tx.status == "active":
+            meter_stop = round(last) if last is not None else tx.meter_start + tx.energy_wh
+            _complete(tx, event.timestamp, meter_stop, event.stop_reason or "Local")
+
+
+def _find(charger_id: int, dedupe_key: str):
+    """Return the charger's transaction row (_ROW columns) with this dedupe key, or None."""
+    return dialect.connection().execute(_BY_KEY, {"charger_id": charger_id, "key": dedupe_key}).first()
+
+
+def _active_on(charger_id: int, connector_id: int | None):
+    """Return the row (_ROW columns) of the transaction running on a connector, or None."""
+    if not connector_id:
+        return None
+    params = {"charger_id": charger_id, "connector_id": connector_id}
+    return dialect.connection().execute(_ACTIVE_ON, params).first()
+
+
+def _owner(token: str | None, token_type: str | None, result: AuthResult) -> dict:
+    """Return the columns saying whom the transaction belongs to, as authorization decided."""
+    return {
+        "id_token": token[:64] if token else None,
+        "id_token_type": token_type,
+        "auth_status": result.status,
+        "user_id": result.user_id,
+        "vehicle_id": result.vehicle_id,
+        "origin": result.origin,
+    }
+
+
+def _link_remote_start(tx_id: int, result: AuthResult) -> None:
+    """Mark the back-office start whose one-time token began this transaction as used by it."""
+    if result.remote_start_id is None:
+        return
+    dialect.connection().execute(
+        sa.update(RemoteStart)
+        .where(RemoteStart.id == result.remote_start_id, RemoteStart.transaction_id.is_(None))
+        .values(transaction_id=tx_id)
+    )
+
+
+def _complete(tx: Transaction, stop_time: datetime, meter_stop: int, reason: str | None) -> None:
+    """Close an active transaction with its final register."""
+    tx.status = "completed"
+    tx.stop_time = stop_time
+    tx.meter_stop = meter_stop
+    tx.energy_wh = max(0, meter_stop - tx.meter_start)
+    tx.stop_reason = (reason or "Local")[:40]
+
+
+def _insert_samples(tx_id: int, samples: Iterable[Sample]) -> None:
+    """Insert meter samples, ignoring those a retried message already stored."""
+    rows = [
+        {
+            "transaction_id": tx_id,
+            "timestamp": s.timestamp,
+            "energy_wh": s.energy_wh,
+            "power_w": s.power_w,
+            "soc": s.soc,
+        }
+        for s in samples
+    ]
+    if rows:
+        conn = dialect.connection()
+        conn.execute(dialect.insert_ignoring(MeterSample, ("transaction_id", "timestamp"), conn.dialect.name), rows)
+
+
+def _has_energy(session, tx_id: int) -> bool:
+    """Tell whether the transaction already has an energy reading."""
+    return (
+        session.scalar(
+            sa.select(MeterSample.id)
+            .where(MeterSample.transaction_id == tx_id, MeterSample.energy_wh.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _first_energy(samples: Iterable[Sample]) -> float | None:
+    """Return the earliest energy register among samples."""
+    return next((s.energy_wh for s in sorted(samples, key=lambda s: s.timestamp) if s.energy_wh is not None), None)
+
+
+def _last_energy(samples: Iterable[Sample]) -> float | None:
+    """Return the latest energy register among samples."""
+    readings = [s for s in samples if s.energy_wh is not None]
+    return max(readings, key=lambda s: s.timestamp).energy_wh if readings else None
+
+
+def _same_token(stored: str | None, token: str) -> bool:
+    """Tell whether two idTags/idTokens are the same (OCPP compares them without case)."""
+    return bool(stored) and stored.strip().upper() == token.strip().upper()
+
+
+def get(tx_id: int) -> Transaction:
+    """Return a transaction; raise NotFound."""
+    tx = db.session.get(Transaction, tx_id)
+    if tx is None:
+        raise NotFound(f"Transaction {tx_id} does not exist.")
+    return tx
+
+
+def list_transactions(
+    limit: int = 50,
+    offset: int = 0,
+    charger_id: int | None = None,
+    user_id: int | None = None,
+    active: bool | None = None,
+) -> list[Transaction]:
+    """Return transactions, newest first, optionally of one charger or user, active or completed only."""
+    query = sa.select(Transaction).order_by(Transaction.start_time.desc(), Transaction.id.desc())
+    if charger_id is not None:
+        query = query.where(Transaction.charger_id == charger_id)
+    if user_id is not None:
+        query = query.where(Transaction.user_id == user_id)
+    if active is not None:
+        query = query.where(Transaction.status == ("active" if active else "completed"))
+    return list(db.session.scalars(query.limit(limit).offset(offset)))
+
+
+def samples_of(tx_id: int) -> list[MeterSample]:
+    """Return a transaction's meter samples in time order (the session chart)."""
+    return list(
+        db.session.scalars(
+            sa.select(MeterSample).where(MeterSample.transaction_id == tx_id).order_by(MeterSample.timestamp)
+        )
+    )

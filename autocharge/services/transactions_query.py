@@ -1,0 +1,229 @@
+"""Finding transactions for the screens and the export: filters, sorts, counted pages, one query builder."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..db import writing
+from ..extensions import db
+from ..models import Charger, Transaction, User, Vehicle
+from ..models.transaction import ORIGINS
+from . import NotFound, ServiceError, audit
+from .paging import PER_PAGE, Page, contains_text, count, load_in_order, order, page_ids
+
+STATUSES = ("active", "completed")
+# Sortable columns, each ending in (start_time, id) or id so one index serves the whole ORDER BY.
+# "charger" and "user" sort by name through a join; "user" is paged specially (see _user_sorted_ids).
+SORTS = {
+    "start": (Transaction.start_time, Transaction.id),
+    "id": (Transaction.id,),
+    "stop": (Transaction.stop_time, Transaction.id),
+    "energy": (Transaction.energy_wh, Transaction.id),
+    "origin": (Transaction.origin, Transaction.start_time, Transaction.id),
+    "status": (Transaction.status, Transaction.start_time, Transaction.id),
+    "charger": (Charger.charge_box_id, Transaction.start_time, Transaction.id),
+    "user": (User.name, User.id, Transaction.start_time, Transaction.id),
+}
+DEFAULT_SORT = "start"
+EXPORT_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class TransactionFilter:
+    """What to narrow the transactions to; every field left None means "any"."""
+
+    charger_id: int | None = None
+    user_id: int | None = None
+    origin: str | None = None  # a key of ORIGINS
+    status: str | None = None  # active / completed
+    started_from: datetime | None = None  # naive UTC, inclusive
+    started_before: datetime | None = None  # naive UTC, exclusive
+    search: str = ""  # part of the user's name
+
+    def __post_init__(self) -> None:
+        if self.origin is not None and self.origin not in ORIGINS:
+            raise ServiceError(f"Origin must be one of {', '.join(ORIGINS)}.")
+        if self.status is not None and self.status not in STATUSES:
+            raise ServiceError(f"Status must be one of {', '.join(STATUSES)}.")
+
+
+def conditions(flt: TransactionFilter | None) -> list:
+    """Return the WHERE conditions of a filter."""
+    flt = flt or TransactionFilter()
+    found = []
+    equal = {
+        Transaction.charger_id: flt.charger_id,
+        Transaction.user_id: flt.user_id,
+        Transaction.origin: flt.origin,
+        Transaction.status: flt.status,
+    }
+    found += [column == value for column, value in equal.items() if value is not None]
+    if flt.started_from is not None:
+        found.append(Transaction.start_time >= flt.started_from)
+    if flt.started_before is not None:
+        found.append(Transaction.start_time < flt.started_before)
+    if flt.search.strip():
+        # An id list from the users table, then the (user_id, start_time) index: no join over a million rows.
+        found.append(Transaction.user_id.in_(sa.select(User.id).where(contains_text(User.name, flt.search.strip()))))
+    return found
+
+
+def build_query(flt: TransactionFilter | None = None) -> sa.Select:
+    """Return the SELECT of transactions matching `flt`, newest first."""
+    # The id breaks ties between equal start times so pages never overlap or skip rows.
+    query = sa.select(Transaction).where(*conditions(flt))
+    return query.order_by(Transaction.start_time.desc(), Transaction.id.desc())
+
+
+def sort_columns(sort: str) -> tuple:
+    """Return the ORDER BY columns of a sort key; raise ServiceError for an unknown one."""
+    if sort not in SORTS:
+        raise ServiceError(f"Transactions can be sorted by {', '.join(SORTS)}.")
+    return SORTS[sort]
+
+
+def page(
+    flt: TransactionFilter | None = None,
+    number: int = 1,
+    per_page: int = PER_PAGE,
+    sort: str = DEFAULT_SORT,
+    descending: bool = True,
+) -> Page:
+    """Return one counted page of matching transactions with their charger, user and vehicle loaded."""
+    columns = sort_columns(sort)
+    number = max(number, 1)
+    where = conditions(flt)
+    total = count(sa.select(Transaction.id).where(*where))
+    if sort == "user":
+        ids = _user_sorted_ids(where, descending, total, number, per_page)
+    else:
+        query = sa.select(Transaction.id).where(*where)
+        if sort == "charger":
+            query = query.join(Charger, Charger.id == Transaction.charger_id)
+        ids = page_ids(query, columns, descending, total, number, per_page)
+    options = (joinedload(Transaction.charger), joinedload(Transaction.user), joinedload(Transaction.vehicle))
+    return Page(load_in_order(Transaction, ids, *options), number, per_page, total)
+
+
+def _user_sorted_ids(where: list, descending: bool, total: int, number: int, per_page: int) -> list[int]:
+    """Return a page of ids by user name: sessions with no user first (ascending) or last (descending).
+
+    Walking users by name and each user's sessions by index needs an inner join; the few sessions
+    without a user are paged separately around it instead of a LEFT JOIN that sorts a million rows.
+    """
+    offset = (number - 1) * per_page
+    if offset >= total:
+        return []
+    orphans = sa.select(Transaction.id).where(*where, Transaction.user_id.is_(None))
+    orphan_count = count(orphans)
+    named = sa.select(Transaction.id).join(User, User.id == Transaction.user_id).where(*where)
+    parts = [(orphans, SORTS["start"], orphan_count), (named, SORTS["user"], total - orphan_count)]
+    if descending:
+        parts.reverse()
+    ids: list[int] = []
+    for query, columns, size in parts:
+        if offset < size and len(ids) < per_page:
+            wanted = per_page - len(ids)
+            ids += db.session.scalars(query.order_by(*order(columns, descending)).offset(offset).limit(wanted))
+        offset = max(offset - size, 0)
+    return ids
+
+
+EXPORT_HEADER = (
+    "id",
+    "charger",
+    "connector",
+    "user",
+    "origin",
+    "start_utc",
+    "stop_utc",
+    "duration_s",
+    "energy_kwh",
+    "status",
+)
+
+
+def export_batches(
+    flt: TransactionFilter | None,
+    sort: str = DEFAULT_SORT,
+    descending: bool = True,
+    with_vehicle: bool = False,
+) -> Iterator[list]:
+    """Yield batches of export rows of every matching transaction, as the cursor reads them.
+
+    Columns: charger, connector, user, origin, times, energy, status and, only when asked, the plate;
+    never the id token or a vehicle identifier.
+    """
+    # Times come as the stored text on SQLite (parsing 2M datetimes would halve the export's speed);
+    # PostgreSQL's driver hands datetimes whatever the type says. exports.py formats both.
+    columns = [
+        Transaction.id,
+        Charger.charge_box_id,
+        Transaction.connector_id,
+        User.name,
+        Transaction.origin,
+        sa.type_coerce(Transaction.start_time, sa.String),
+        sa.type_coerce(Transaction.stop_time, sa.String),
+        Transaction.energy_wh,
+        Transaction.status,
+    ]
+    query = (
+        sa.select(*columns, *([Vehicle.plate] if with_vehicle else []))
+        .join(Charger, Charger.id == Transaction.charger_id)
+        .outerjoin(User, User.id == Transaction.user_id)
+        .where(*conditions(flt))
+        .order_by(*order(sort_columns(sort), descending))
+    )
+    if with_vehicle:
+        query = query.outerjoin(Vehicle, Vehicle.id == Transaction.vehicle_id)
+    # Core on the session's connection: no ORM work per row; yield_per streams with a bounded buffer.
+    result = db.session.connection().execution_options(yield_per=EXPORT_BATCH).execute(query)
+    yield from result.partitions()
+
+
+def detail(tx_id: int) -> Transaction:
+    """Return one transaction with its meter samples; raise NotFound."""
+    query = (
+        sa.select(Transaction)
+        .where(Transaction.id == tx_id)
+        .options(
+            joinedload(Transaction.charger),
+            joinedload(Transaction.user),
+            joinedload(Transaction.vehicle),
+            selectinload(Transaction.samples),
+        )
+    )
+    tx = db.session.scalar(query)
+    if tx is None:
+        raise NotFound(f"Transaction {tx_id} does not exist.")
+    return tx
+
+
+def active_on_charger(charger_id: int) -> list[Transaction]:
+    """Return the charger's transactions that have not stopped yet, by connector."""
+    query = (
+        build_query(TransactionFilter(charger_id=charger_id, status="active"))
+        .options(joinedload(Transaction.user))
+        .order_by(None)
+        .order_by(Transaction.connector_id, Transaction.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def reveal_token(tx_id: int, admin_id: int) -> str:
+    """Return the raw id token a transaction was started with, recording who looked; raise NotFound."""
+    with writing():
+        tx = db.session.get(Transaction, tx_id)
+        if tx is None:
+            raise NotFound(f"Transaction {tx_id} does not exist.")
+        audit.record("transaction.token_revealed", "transaction", tx.id, admin_id=admin_id)
+        return tx.id_token or ""
+
+
+def charger_choices() -> list[tuple[int, str]]:
+    """Return (id, charge box id) of every charger, by charge box id, for the charger filter."""
+    query = sa.select(Charger.id, Charger.charge_box_id).order_by(Charger.charge_box_id)
+    return [(row.id, row.charge_box_id) for row in db.session.execute(query)]

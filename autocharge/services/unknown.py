@@ -1,0 +1,120 @@
+"""Identifiers that were refused, and pairing one of them to a vehicle directly (it was already seen: no plug-in)."""
+
+import sqlalchemy as sa
+
+from ..db import writing
+from ..extensions import db
+from ..models import UnknownIdentifier, User, Vehicle
+from . import NotFound, ServiceError, audit, identifiers, pairing, vehicles
+from .identifiers import Identifier
+
+KINDS = ("vehicle", "rfid")
+MASK = "••"
+
+
+def mask(canonical: str) -> str:
+    """Show only the first two octets and the last one of an identifier (personal data): AA:BB:••:••:••:FF."""
+    octets = identifiers.display(canonical).split(":")
+    if len(octets) != 6:
+        return MASK
+    return ":".join(octets[:2] + [MASK] * 3 + octets[5:])
+
+
+def masked(row: UnknownIdentifier) -> str:
+    """Show a refused identifier or RFID tag with its middle hidden."""
+    if row.kind == "vehicle":
+        return mask(row.value)
+    return row.value[:2] + MASK * 2 + row.value[-2:] if len(row.value) > 6 else MASK
+
+
+def find_users(query: str, limit: int = 20) -> list[User]:
+    """Return users whose name or email contains `query` (to pick whose vehicle an identifier is)."""
+    text = (query or "").strip()
+    if not text:
+        return []
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(sa.or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")))
+            .order_by(User.name, User.id)
+            .limit(limit)
+        )
+    )
+
+
+def get(unknown_id: int) -> UnknownIdentifier:
+    """Return an unknown identifier; raise NotFound."""
+    row = db.session.get(UnknownIdentifier, unknown_id)
+    if row is None:
+        raise NotFound(f"Unknown identifier {unknown_id} does not exist (it may have been paired meanwhile).")
+    return row
+
+
+def list_unknown(kind: str = "vehicle", limit: int = 500) -> list[UnknownIdentifier]:
+    """Return the most recently refused identifiers of one kind, newest first."""
+    if kind not in KINDS:
+        raise ServiceError(f"Kind must be one of {', '.join(KINDS)}.")
+    query = (
+        sa.select(UnknownIdentifier)
+        .where(UnknownIdentifier.kind == kind)
+        .order_by(UnknownIdentifier.last_seen.desc(), UnknownIdentifier.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def reveal(unknown_id: int, admin_id: int | None = None) -> str:
+    """Return the full identifier for display, recording who looked at it (identifiers are personal data)."""
+    with writing():
+        row = get(unknown_id)
+        audit.record("identifier.revealed", "unknown", row.id, admin_id=admin_id)
+    return identifiers.display(row.value) if row.kind == "vehicle" else row.value
+
+
+def pending_vehicles(user_id: int) -> list[Vehicle]:
+    """Return a user's vehicles that still wait for an identifier."""
+    return list(
+        db.session.scalars(
+            sa.select(Vehicle).where(Vehicle.user_id == user_id, Vehicle.status == "pending").order_by(Vehicle.plate)
+        )
+    )
+
+
+def _target_vehicle(user_id: int, vehicle_id: int | None, plate: str | None, admin_id: int | None) -> Vehicle:
+    """Return the pending vehicle to pair (inside a write): one of the user's, or a new one with `plate`."""
+    if vehicle_id and (plate or "").strip():
+        raise ServiceError("Choose one of the user's vehicles or enter a new plate, not both.")
+    if vehicle_id:
+        vehicle = vehicles.get_for_user(user_id, vehicle_id)
+        other = pairing.waiting_for_vehicle(vehicle.id)
+        if other is not None:
+            raise ServiceError(
+                f"A pairing already waits for {vehicle.plate} on {other.charger.charge_box_id}; cancel it first."
+            )
+        return vehicle
+    if not (plate or "").strip():
+        raise ServiceError("Choose one of the user's vehicles waiting for pairing, or enter a new plate.")
+    return vehicles.add_locked(user_id, vehicles.normalize_plate(plate), admin_id)
+
+
+def pair_directly(
+    unknown_id: int, user_id: int, vehicle_id: int | None = None, plate: str | None = None, admin_id: int | None = None
+) -> Vehicle:
+    """Pair a refused vehicle identifier with a user's pending vehicle (or a new one), with pairing's checks."""
+    with writing():
+        row = get(unknown_id)
+        if row.kind != "vehicle":
+            raise ServiceError("Only vehicle identifiers can be paired; this is an RFID tag.")
+        vehicle = _target_vehicle(user_id, vehicle_id, plate, admin_id)
+        audit.record(
+            "pairing.started",
+            "vehicle",
+            vehicle.id,
+            admin_id=admin_id,
+            detail=f"directly from unknown identifiers ({mask(row.value)})",
+        )
+        old = vehicles.attach_identifier(vehicle, Identifier(row.value, row.raw), row.charger_id, admin_id)
+    if old is not None:
+        vehicles.clear_caches()
+    return vehicle

@@ -1,0 +1,24 @@
+"""The back-office screens: one blueprint per screen."""
+
+import importlib
+
+from flask import Flask
+
+# Screens every build has, then screens other work adds; a listed module that does not exist
+# yet is skipped so the app keeps starting while it is being written.
+REQUIRED = ("site", "auth", "chargers", "charger_commands", "users", "transactions")
+OPTIONAL = ("vehicles", "pairing", "unknown")
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every screen's blueprint."""
+    for name in REQUIRED:
+        app.register_blueprint(importlib.import_module(f"{__name__}.{name}").bp)
+    for name in OPTIONAL:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":  # the module exists but something it imports does not
+                raise
+            continue
+        app.register_blueprint(module.bp)

@@ -1,0 +1,135 @@
+"""The Chargers screen: the live list, adding chargers, registration, Auto Charge support and passwords."""
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from ..db import utcnow
+from ..extensions import htmx
+from ..models import Charger
+from ..services import NotFound, ServiceError, chargers, transactions_query, users
+from .helpers import act, field_errors, form_page, page_or_partial
+
+bp = Blueprint("chargers", __name__, url_prefix="/chargers")
+
+# Which form field a service message is about, by the words it uses.
+ADD_FIELDS = {
+    "charge_box_id": ("charge box id", "charger with id"),
+    "password": ("password",),
+    "autocharge": ("auto charge",),
+}
+SUPPORT_LABELS = {"supported": "Supported", "unsupported": "Not supported", "unknown": "Unknown"}
+
+
+def get_charger(charger_id: int) -> Charger:
+    """Return the charger or abort with 404."""
+    try:
+        return chargers.get(charger_id)
+    except NotFound:
+        abort(404, f"Charger {charger_id} does not exist.")
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Show every charger; htmx polls refresh only the rows."""
+    return page_or_partial(
+        "chargers/index.html", "chargers/_charger_rows.html", chargers=chargers.list_chargers(), now=utcnow()
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Show the add-charger form; add the charger."""
+    values = {
+        "charge_box_id": request.form.get("charge_box_id", ""),
+        "autocharge": request.form.get("autocharge", "unknown"),
+    }
+    if request.method == "GET":
+        return form_page("chargers/new.html", values=values, errors={}, supports=SUPPORT_LABELS)
+    try:
+        charger = chargers.add_charger(
+            values["charge_box_id"],
+            password=request.form.get("password") or None,
+            autocharge=values["autocharge"],
+            admin_id=current_user.id,
+        )
+    except ServiceError as exc:
+        return form_page(
+            "chargers/new.html", 422, values=values, errors=field_errors(exc, ADD_FIELDS), supports=SUPPORT_LABELS
+        )
+    flash(f"Added charger {charger.charge_box_id}. It connects to /ocpp/{charger.charge_box_id}.", "success")
+    return redirect(url_for("chargers.detail", charger_id=charger.id))
+
+
+def _detail_context(charger: Charger, forms: bool = True) -> dict:
+    """Return what the detail page shows (only the live status part when `forms` is false)."""
+    context = {
+        "charger": charger,
+        "now": utcnow(),
+        "supports": SUPPORT_LABELS,
+        "active": transactions_query.active_on_charger(charger.id),
+    }
+    if forms:  # the users to start a charge for; not needed by the status polls
+        context["users"] = [u for u in users.list_users() if u.active]
+    return context
+
+
+@bp.route("/<int:charger_id>")
+@login_required
+def detail(charger_id: int):
+    """Show one charger with its actions; htmx polls refresh only its live status."""
+    charger = get_charger(charger_id)
+    context = _detail_context(charger, forms=not htmx)
+    return page_or_partial("chargers/detail.html", "chargers/_charger_status.html", **context)
+
+
+@bp.route("/<int:charger_id>/registration", methods=["POST"])
+@login_required
+def registration(charger_id: int):
+    """Accept or reject a charger (or put it back to pending)."""
+    charger = get_charger(charger_id)
+    choice = request.form.get("registration", "")
+    return act(
+        lambda: chargers.set_registration(charger.id, choice, admin_id=current_user.id),
+        f"{charger.charge_box_id} is now {choice}.",
+        url_for("chargers.detail", charger_id=charger.id),
+    )
+
+
+@bp.route("/<int:charger_id>/autocharge", methods=["POST"])
+@login_required
+def autocharge(charger_id: int):
+    """Set whether the charger supports Auto Charge."""
+    charger = get_charger(charger_id)
+    support = request.form.get("autocharge", "")
+    return act(
+        lambda: chargers.set_autocharge(charger.id, support, admin_id=current_user.id),
+        f"Auto Charge support of {charger.charge_box_id}: {SUPPORT_LABELS.get(support, support)}.",
+        url_for("chargers.detail", charger_id=charger.id),
+    )
+
+
+@bp.route("/<int:charger_id>/password", methods=["POST"])
+@login_required
+def password(charger_id: int):
+    """Generate, set or remove the charger's OCPP password; a generated one is shown once, here."""
+    charger = get_charger(charger_id)
+    action = request.form.get("action", "")
+    try:
+        if action == "generate":
+            chosen = ""  # set_password generates one for ""
+        elif action == "remove":
+            chosen = None
+        else:
+            chosen = chargers.validate_password(request.form.get("password", ""))
+        new_password = chargers.set_password(charger.id, chosen, admin_id=current_user.id)
+    except ServiceError as exc:
+        return form_page("chargers/detail.html", 422, password_error=str(exc), **_detail_context(charger))
+    if new_password is None:
+        flash(f"{charger.charge_box_id} connects without a password now.", "success")
+        return redirect(url_for("chargers.detail", charger_id=charger.id))
+    # Rendered here rather than flashed: the secret must not travel in the session cookie.
+    return form_page(
+        "chargers/detail.html", new_password=new_password, generated=action == "generate", **_detail_context(charger)
+    )

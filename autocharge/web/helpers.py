@@ -1,0 +1,63 @@
+"""Small pieces every screen's views share."""
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import Response, current_app, flash, make_response, redirect, render_template, request
+
+from ..extensions import htmx
+from ..services import ServiceError
+
+
+def page_or_partial(page: str, partial: str, **context) -> Response:
+    """Render the whole page, or only its partial for an htmx request (one URL, so Vary on HX-Request)."""
+    response = make_response(render_template(partial if htmx else page, **context))
+    response.vary.add("HX-Request")
+    return response
+
+
+def has_endpoint(endpoint: str) -> bool:
+    """Tell whether a view exists, so links to screens still being built do not break a page."""
+    return endpoint in current_app.view_functions
+
+
+def field_errors(exc: ServiceError, fields: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Put a service's message next to the form field it speaks of (by the words it uses), else above the form."""
+    message = str(exc)
+    lowered = message.lower()
+    for field, words in fields.items():
+        if any(word in lowered for word in words):
+            return {field: message}
+    return {"_form": message}
+
+
+def form_page(template: str, status: int = 200, **context) -> Response:
+    """Render a form page with a status (422 when it carries errors) and nothing cached."""
+    response = make_response(render_template(template, **context), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def safe_target(target: str | None, default: str) -> str:
+    """Return `target` if it is a path on this site, else `default` (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return default
+
+
+def redirect_back(default: str) -> Response:
+    """Redirect to the form's `next` field (the page the form was on), else to `default`."""
+    return redirect(safe_target(request.form.get("next"), default))
+
+
+def act(call: Callable[[], object], done: str, back: str) -> Response:
+    """Run a service call for a small form; flash its refusal or `done`, then go back to the form's page."""
+    try:
+        call()
+    except ServiceError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(done, "success")
+    return redirect_back(back)

@@ -1,0 +1,135 @@
+"""The Transactions screen: the filtered, sorted, paged table and its export; one transaction's live detail."""
+
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
+
+from ..db import utcnow
+from ..extensions import htmx
+from ..models.transaction import ORIGINS
+from ..services import NotFound, ServiceError, charts, exports, transactions_query, users
+from ..services.paging import clamp_per_page
+from ..services.transactions_query import TransactionFilter
+from .tables import (
+    columns_response,
+    csv_response,
+    day_arg,
+    filter_or_400,
+    int_arg,
+    kept,
+    page_number,
+    shown_columns,
+    sort_choice,
+    table_response,
+)
+
+bp = Blueprint("transactions", __name__, url_prefix="/transactions")
+
+FILTER_ARGS = ("q", "charger", "user", "origin", "status", "from", "to", "sort", "dir", "per_page")
+LIVE_POLL_SECONDS = 3
+
+
+def _filter(args) -> TransactionFilter:
+    """Return the filter the arguments ask for; raise ServiceError with a message for a person."""
+    start, end = day_arg(args, "from", "From"), day_arg(args, "to", "To")
+    if start and end and start > end:
+        raise ServiceError(f"The From date ({start}) is after the To date ({end}).")
+    return TransactionFilter(
+        charger_id=int_arg(args, "charger", "The charger"),
+        user_id=int_arg(args, "user", "The user"),
+        origin=args.get("origin", "").strip() or None,
+        status=args.get("status", "").strip() or None,
+        started_from=datetime.combine(start, time()) if start else None,
+        # The To day is included: sessions started before the next midnight (UTC).
+        started_before=datetime.combine(end + timedelta(days=1), time()) if end else None,
+        search=args.get("q", "").strip(),
+    )
+
+
+def _table(args) -> dict:
+    """Return the context of the transactions table for these arguments (an error message instead of rows)."""
+    sort, descending = sort_choice(args, transactions_query.SORTS, transactions_query.DEFAULT_SORT, True)
+    filters = kept(args, FILTER_ARGS)
+    context = {"filters": filters, "sort": sort, "descending": descending, "shown": shown_columns("transactions")}
+    context.update(error=None, page=None, now=utcnow(), origins=ORIGINS, chosen_user=None)
+    try:
+        flt = _filter(args)
+        if flt.user_id is not None:
+            context["chosen_user"] = users.get(flt.user_id)
+    except (ServiceError, NotFound) as exc:
+        context["error"] = str(exc)
+        return context
+    per_page = clamp_per_page(args.get("per_page", type=int))
+    context["page"] = transactions_query.page(flt, page_number(args), per_page, sort, descending)
+    return context
+
+
+@bp.route("/")
+@login_required
+def index():
+    """List transactions with filters, sort and counted pages (the results partial for htmx)."""
+    context = _table(request.args)
+    if not htmx or htmx.history_restore_request:
+        context["chargers"] = transactions_query.charger_choices()
+    return table_response("transactions/index.html", "transactions/_results.html", **context)
+
+
+@bp.route("/columns", methods=["POST"])
+@login_required
+def columns():
+    """Show or hide the Vehicle column for this admin, then the table again."""
+    return columns_response("transactions", _table, "transactions.index")
+
+
+@bp.route("/export.csv")
+@login_required
+def export():
+    """Download exactly the filtered transactions as CSV; the plate only when the Vehicle column is shown."""
+    flt = filter_or_400(_filter, request.args)
+    sort, descending = sort_choice(request.args, transactions_query.SORTS, transactions_query.DEFAULT_SORT, True)
+    with_vehicle = "vehicle" in shown_columns("transactions")
+    chunks = exports.transactions_csv(flt, sort, descending, with_vehicle)
+    return csv_response(chunks, f"transactions-{utcnow():%Y%m%d-%H%M}.csv")
+
+
+def _detail(tx_id: int):
+    """Return a transaction with its samples or abort with 404."""
+    try:
+        return transactions_query.detail(tx_id)
+    except NotFound as exc:
+        abort(404, str(exc))
+
+
+def _live_context(tx) -> dict:
+    """Return what the live part of the detail page shows."""
+    chart = charts.session_chart(tx.samples, tx.meter_start)
+    return {"tx": tx, "now": utcnow(), "chart": chart, "poll": LIVE_POLL_SECONDS}
+
+
+@bp.route("/<int:tx_id>")
+@login_required
+def detail(tx_id: int):
+    """Show one transaction: who, where, origin, meter values and the power/energy chart."""
+    return render_template("transactions/detail.html", token=None, **_live_context(_detail(tx_id)))
+
+
+@bp.route("/<int:tx_id>/live")
+@login_required
+def live(tx_id: int):
+    """Return the energy, chart and meter values partial; it polls itself again while the session runs."""
+    # The status badge in the heading sits outside the partial: it comes along out of band.
+    return render_template("transactions/_live.html", oob=True, **_live_context(_detail(tx_id)))
+
+
+@bp.route("/<int:tx_id>/token", methods=["POST"])
+@login_required
+def reveal_token(tx_id: int):
+    """Show the raw id token the session started with (recorded in the audit trail)."""
+    try:
+        token = transactions_query.reveal_token(tx_id, current_user.id)
+    except NotFound as exc:
+        abort(404, str(exc))
+    if htmx:
+        return render_template("transactions/_token.html", token=token)
+    return render_template("transactions/detail.html", token=token, **_live_context(_detail(tx_id)))

@@ -1,0 +1,87 @@
+"""Unknown identifiers: what was refused, where and how often; pair a refused vehicle identifier directly."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import htmx
+from ..models import UnknownIdentifier
+from ..services import NotFound, ServiceError, unknown
+from .helpers import form_page
+from .vehicles import get_user
+
+bp = Blueprint("unknown", __name__, url_prefix="/unknown-identifiers")
+
+
+def get_row(unknown_id: int) -> UnknownIdentifier:
+    """Return an unknown identifier or abort with 404."""
+    try:
+        return unknown.get(unknown_id)
+    except NotFound as exc:
+        abort(404, str(exc))
+
+
+def _kind() -> str:
+    """Return which list is asked for: vehicle identifiers (default) or RFID tags."""
+    kind = request.args.get("kind", "vehicle")
+    return kind if kind in unknown.KINDS else "vehicle"
+
+
+@bp.route("/")
+@login_required
+def index():
+    """List refused identifiers, masked: identifiers are personal data, revealed one at a time on request."""
+    kind = _kind()
+    return render_template(
+        "unknown/index.html", kind=kind, rows=unknown.list_unknown(kind), masked=unknown.masked, revealed={}
+    )
+
+
+@bp.route("/<int:unknown_id>/reveal")
+@login_required
+def reveal(unknown_id: int):
+    """Show one identifier in full (recorded in the audit trail): the cell for htmx, else the list with it shown."""
+    row = get_row(unknown_id)
+    value = unknown.reveal(row.id, current_user.id)
+    if htmx:
+        return render_template("unknown/_revealed.html", value=value)
+    return render_template(
+        "unknown/index.html",
+        kind=row.kind,
+        rows=unknown.list_unknown(row.kind),
+        masked=unknown.masked,
+        revealed={row.id: value},
+    )
+
+
+@bp.route("/<int:unknown_id>/pair", methods=["GET", "POST"])
+@login_required
+def pair(unknown_id: int):
+    """Pick a user, then one of their pending vehicles or a new plate, and pair the identifier (no plug-in)."""
+    row = get_row(unknown_id)
+    if row.kind != "vehicle":
+        abort(404, "Only vehicle identifiers can be paired.")
+    user_id = request.values.get("user_id", type=int)
+    user = get_user(user_id) if user_id else None
+    context = {
+        "row": row,
+        "masked": unknown.masked(row),
+        "user": user,
+        "query": request.args.get("q", ""),
+        "found": unknown.find_users(request.args.get("q", "")),
+        "pending": unknown.pending_vehicles(user.id) if user else [],
+        "plate": request.form.get("plate", ""),
+    }
+    if request.method == "GET" or user is None:
+        return form_page("unknown/pair.html", error=None, **context)
+    try:
+        vehicle = unknown.pair_directly(
+            row.id,
+            user.id,
+            vehicle_id=request.form.get("vehicle_id", type=int),
+            plate=request.form.get("plate"),
+            admin_id=current_user.id,
+        )
+    except ServiceError as exc:
+        return form_page("unknown/pair.html", 422, error=str(exc), **context)
+    flash(f"Paired {context['masked']} with {vehicle.plate} of {user.name}.", "success")
+    return redirect(url_for("vehicles.index", user_id=user.id))

@@ -1,0 +1,116 @@
+"""A user's Vehicles (Users -> three dots -> Assets -> Vehicles): add, correct the plate, replace, retire.
+
+No route here, or anywhere, takes an identifier: it arrives only from a charger (pairing) or from the
+Unknown identifiers screen, and is shown read-only.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..models import User, Vehicle
+from ..services import NotFound, ServiceError, identifiers, pairing, users, vehicles
+from .helpers import form_page
+
+bp = Blueprint("vehicles", __name__, url_prefix="/users/<int:user_id>/vehicles")
+bp.add_app_template_filter(identifiers.display, "identifier")  # AA:BB:CC:DD:EE:FF
+
+EVENT_LABELS = {
+    "vehicle.added": "Vehicle added",
+    "vehicle.updated": "Plate corrected",
+    "vehicle.retired": "Vehicle retired",
+    "vehicle.replaced": "Vehicle replaced",
+    "pairing.started": "Pairing started",
+    "pairing.completed": "Pairing completed",
+    "pairing.failed": "Pairing failed",
+    "pairing.cancelled": "Pairing cancelled",
+    "pairing.expired": "Pairing expired",
+}
+
+
+def get_user(user_id: int) -> User:
+    """Return the user or abort with 404."""
+    try:
+        return users.get(user_id)
+    except NotFound:
+        abort(404, f"User {user_id} does not exist.")
+
+
+def get_vehicle(user_id: int, vehicle_id: int) -> Vehicle:
+    """Return one of the user's vehicles or abort with 404."""
+    try:
+        return vehicles.get_for_user(user_id, vehicle_id)
+    except NotFound as exc:
+        abort(404, str(exc))
+
+
+@bp.route("/")
+@login_required
+def index(user_id: int):
+    """Show the user's active, pending and retired vehicles and their audit trail."""
+    user = get_user(user_id)
+    rows = vehicles.list_for_user(user.id)
+    ids = [v.id for v in rows]
+    return render_template(
+        "vehicles/index.html",
+        user=user,
+        vehicles=rows,
+        replaced_by=vehicles.replaced_by(ids),
+        latest=pairing.latest_for_vehicles(ids),
+        trail=vehicles.trail_for_user(user.id),
+        labels=EVENT_LABELS,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new(user_id: int):
+    """Show the Add Vehicle form (plate only); add the vehicle, then go on to Pair unless told not to."""
+    user = get_user(user_id)
+    replaces = request.values.get("replaces", type=int)
+    old = get_vehicle(user.id, replaces) if replaces else None
+    plate = request.form.get("plate", "")
+    if request.method == "GET":
+        return form_page("vehicles/new.html", user=user, old=old, plate=plate, errors={})
+    try:
+        vehicle = vehicles.add_vehicle(user.id, plate, admin_id=current_user.id, replaces_id=replaces)
+    except ServiceError as exc:
+        return form_page("vehicles/new.html", 422, user=user, old=old, plate=plate, errors={"plate": str(exc)})
+    flash(f"Added {vehicle.plate}" + (f" as the replacement of {old.plate}." if old else "."), "success")
+    if request.form.get("then") == "add":
+        return redirect(url_for("vehicles.index", user_id=user.id))
+    return redirect(url_for("pairing.choose", user_id=user.id, vehicle_id=vehicle.id))
+
+
+@bp.route("/<int:vehicle_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(user_id: int, vehicle_id: int):
+    """Show the plate form (the identifier is shown, never editable); save only the plate."""
+    user, vehicle = get_user(user_id), get_vehicle(user_id, vehicle_id)
+    if request.method == "GET":
+        return form_page("vehicles/edit.html", user=user, vehicle=vehicle, plate=vehicle.plate, errors={})
+    plate = request.form.get("plate", "")  # any other field sent (identifier...) is ignored on purpose
+    try:
+        vehicles.rename_vehicle(vehicle.id, plate, admin_id=current_user.id)
+    except ServiceError as exc:
+        return form_page("vehicles/edit.html", 422, user=user, vehicle=vehicle, plate=plate, errors={"plate": str(exc)})
+    flash(f"Saved {vehicle.plate}.", "success")
+    return redirect(url_for("vehicles.index", user_id=user.id))
+
+
+@bp.route("/<int:vehicle_id>/retire", methods=["GET", "POST"])
+@login_required
+def retire(user_id: int, vehicle_id: int):
+    """Ask for confirmation; retire the vehicle so its identifier stops authenticating at once."""
+    user, vehicle = get_user(user_id), get_vehicle(user_id, vehicle_id)
+    if request.method == "GET":
+        return form_page("vehicles/retire.html", user=user, vehicle=vehicle)
+    try:
+        _, asked = vehicles.retire_vehicle(vehicle.id, admin_id=current_user.id)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("vehicles.index", user_id=user.id))
+    said = (
+        f" Asked {asked} online charger{'s' if asked != 1 else ''} to clear their authorization cache." if asked else ""
+    )
+    flash(f"Retired {vehicle.plate}. Its identifier stays on record and no longer authenticates.{said}", "success")
+    return redirect(url_for("vehicles.index", user_id=user.id))

@@ -1,0 +1,91 @@
+"""The Chargers screen in a real browser, with a simulated charger talking OCPP to the real server."""
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from autocharge.services import chargers, users
+from autocharge.simulator import Simulator
+
+
+@pytest.fixture
+def charger_id(sqlite_app) -> int:
+    """Register charger CP-1 (Auto Charge supported); return its id."""
+    with sqlite_app.app_context():
+        return chargers.add_charger("CP-1", autocharge="supported").id
+
+
+@pytest.fixture
+def simulator(server):
+    """Return a not yet connected simulated 1.6 charger CP-1 on the server; close it afterwards."""
+    sim = Simulator(url=server.ws_url, charge_box_id="CP-1", version="1.6")
+    yield sim
+    sim.close()
+
+
+def _row(page: Page, box_id: str):
+    return page.locator(f'tr[data-charge-box-id="{box_id}"]')
+
+
+def test_charger_comes_online_and_connector_changes_without_reload(admin_page, charger_id, simulator):
+    page = admin_page
+    row = _row(page, "CP-1")
+    expect(row.locator(".connection")).to_contain_text("Offline")
+    expect(row.locator(".connectors")).to_contain_text("none reported")
+    page.evaluate("window.__notReloaded = true")  # gone if the page reloads
+
+    simulator.connect()
+    simulator.boot()
+    expect(row.locator(".connection")).to_contain_text("Online", timeout=8000)
+    expect(row).to_contain_text("Autocharge")  # vendor from BootNotification
+    simulator.status(1, "Available")
+    expect(row.locator(".connectors")).to_contain_text("1 · Available", timeout=8000)
+    simulator.plug_in(1)
+    expect(row.locator(".connectors")).to_contain_text("1 · Preparing", timeout=8000)
+
+    simulator.close()
+    expect(row.locator(".connection")).to_contain_text("Offline", timeout=8000)
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_remote_start_from_the_chargers_screen_shows_origin_app(admin_page, sqlite_app, charger_id, simulator):
+    with sqlite_app.app_context():
+        users.add_user("Alice Driver", "alice@example.com")
+    simulator.connect()
+    simulator.boot()
+    simulator.status(1, "Available")
+    page = admin_page
+    expect(_row(page, "CP-1").locator(".connection")).to_contain_text("Online", timeout=8000)
+
+    _row(page, "CP-1").get_by_role("link", name="Manage").click()
+    page.get_by_label("Start charging for").select_option(label="Alice Driver (alice@example.com)")
+    page.get_by_label("Connector").select_option("1")
+    page.get_by_role("button", name="Start", exact=True).click()
+    expect(page.get_by_role("status").first).to_have_text("CP-1 accepted the remote start.")
+    # The charger starts the transaction just after it answered; the status poll shows it without a reload.
+    running = page.locator("#charger-status .running")
+    expect(running).to_contain_text("for Alice Driver", timeout=8000)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Transactions").click()
+    row = page.locator("#transactions tbody tr").first
+    expect(row).to_contain_text("CP-1")
+    expect(row).to_contain_text("Alice Driver")
+    expect(row.locator(".origin")).to_have_text("App")
+    expect(row).to_contain_text("Active")
+
+    # ...and stopped from the charger page again.
+    page.go_back()
+    running.get_by_role("button", name=re.compile(r"^Stop transaction \d+$")).click()
+    expect(page.get_by_role("status").first).to_have_text("CP-1 accepted the remote stop.")
+    expect(page.locator("#charger-status")).to_contain_text("No transaction running.", timeout=8000)
+    page.goto("/transactions/")
+    expect(page.locator("#transactions tbody tr").first).to_contain_text("Completed")
+
+
+def test_offline_charger_command_says_so(admin_page, charger_id):
+    page = admin_page
+    page.goto(f"/chargers/{charger_id}")
+    page.get_by_role("button", name="Clear cache").click()
+    expect(page.get_by_role("alert")).to_have_text("CP-1 is offline.")
+    expect(page).to_have_url(re.compile(f"/chargers/{charger_id}$"))

@@ -1,0 +1,111 @@
+"""The WebSocket endpoint: subprotocols, Basic auth, unknown chargers, registration (SPEC §6)."""
+
+import pytest
+import websocket
+
+from autocharge.models import Charger
+from autocharge.services import chargers
+
+from .support import BOOT, PROTOCOLS, basic, eventually
+
+PASSWORD = "s3cret-password-for-cp1"
+
+
+def refused(live_server, box="CP-1", protocols=("ocpp1.6",), header=()) -> int:
+    """Try to open a socket that must be refused; return the HTTP status."""
+    with pytest.raises(websocket.WebSocketBadStatusException) as info:
+        websocket.create_connection(
+            f"{live_server.ws_url}/{box}", subprotocols=list(protocols), header=list(header), timeout=5
+        )
+    return info.value.status_code
+
+
+@pytest.mark.parametrize(
+    ("offered", "chosen"),
+    [
+        (["ocpp1.6"], "ocpp1.6"),
+        (["ocpp2.0.1"], "ocpp2.0.1"),
+        (["ocpp1.6", "ocpp2.0.1"], "ocpp2.0.1"),
+        (["ocpp2.0.1", "ocpp1.6"], "ocpp2.0.1"),
+        (["ocpp1.5", "ocpp1.6"], "ocpp1.6"),
+    ],
+)
+def test_subprotocol_negotiation_prefers_201(connect, charger, fetch, offered, chosen):
+    client = connect(protocols=offered)
+    assert client.subprotocol == chosen
+    version = chosen.removeprefix("ocpp")
+    assert client.result("BootNotification", BOOT[version])["status"] == "Accepted"
+    [row] = fetch(Charger)
+    assert (row.online, row.ocpp_version) == (True, version)
+
+
+@pytest.mark.parametrize("offered", [["ocpp1.5"], ["ocpp2.1"], []])
+def test_no_acceptable_subprotocol_is_400(live_server, charger, offered):
+    assert refused(live_server, protocols=offered) == 400
+
+
+def test_unknown_charger_is_refused(live_server, charger, fetch):
+    assert refused(live_server, box="CP-404") == 404
+    assert [c.charge_box_id for c in fetch(Charger)] == ["CP-1"]
+
+
+def test_unknown_charger_registered_as_pending_when_allowed(live_server_factory, database_url, fetch):
+    server = live_server_factory(database_url, AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS=1)
+    ws = websocket.create_connection(f"{server.ws_url}/CP-NEW", subprotocols=["ocpp1.6"], timeout=5)
+    try:
+        [row] = eventually(lambda: [c for c in fetch(Charger) if c.online])
+        assert (row.charge_box_id, row.registration) == ("CP-NEW", "pending")
+    finally:
+        ws.close()
+        ws.shutdown()
+
+
+@pytest.fixture
+def protected(in_db, charger) -> int:
+    """Give CP-1 an OCPP password; return its id."""
+    in_db(lambda: chargers.set_password(charger, PASSWORD))
+    return charger
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        [],
+        [basic("CP-1", "wrong-password-wrong-password")],
+        [basic("CP-2", PASSWORD)],
+        ["Authorization: Bearer " + PASSWORD],
+    ],
+    ids=["none", "wrong password", "wrong user", "not basic"],
+)
+def test_basic_auth_required_when_charger_has_password(live_server, protected, header):
+    assert refused(live_server, header=header) == 401
+
+
+def test_basic_auth_with_the_right_password_connects(connect, protected):
+    client = connect(header=[basic("CP-1", PASSWORD)])
+    assert client.result("Heartbeat", {})["currentTime"]
+
+
+@pytest.mark.parametrize(("registration", "status"), [("pending", "Pending"), ("rejected", "Rejected")])
+def test_boot_of_a_charger_not_accepted(connect, in_db, charger, fetch, version, registration, status):
+    in_db(lambda: chargers.set_registration(charger, registration))
+    client = connect(protocols=[PROTOCOLS[version]])
+    answer = client.result("BootNotification", BOOT[version])
+    assert answer["status"] == status
+    assert answer["interval"] <= 60  # it boots again soon, so an acceptance takes effect quickly
+    refusal = client.call("Heartbeat", {})
+    assert refusal[:3] == [4, refusal[1], "GenericError" if version == "1.6" else "SecurityError"]
+    assert client.connected
+    [row] = fetch(Charger)
+    assert (row.vendor, row.ocpp_version, row.registration) == ("Acme", version, registration)
+
+    in_db(lambda: chargers.set_registration(charger, "accepted"))
+    assert client.result("BootNotification", BOOT[version])["status"] == "Accepted"
+    assert client.result("Heartbeat", {})["currentTime"]
+
+
+def test_boot_stores_the_chargers_details(booted, fetch, version):
+    [row] = fetch(Charger)
+    expected = {"1.6": ("Acme", "Wallbox 1", "SN-1", "1.2.3"), "2.0.1": ("Acme", "Wallbox 2", "SN-2", "2.0.0")}
+    assert (row.vendor, row.model, row.serial, row.firmware) == expected[version]
+    assert row.last_boot is not None and row.online

@@ -1,0 +1,47 @@
+"""The back office's commands reach the simulator and it acts on them: remote start/stop, clear cache, reset.
+
+The commands are sent the way an admin sends them: through the live server's web screens (only the process holding
+the charger's socket can send to it).
+"""
+
+import sqlalchemy as sa
+
+from autocharge.extensions import db
+from autocharge.models import Transaction
+from autocharge.services import users
+
+
+def latest_transaction(in_db) -> dict:
+    """Return the newest transaction's id, origin, user, status and stop reason."""
+
+    def load():
+        tx = db.session.scalars(sa.select(Transaction).order_by(Transaction.id.desc())).first()
+        return {"id": tx.id, "origin": tx.origin, "user_id": tx.user_id, "status": tx.status, "reason": tx.stop_reason}
+
+    return in_db(load)
+
+
+def test_remote_start_and_stop(booted, office, in_db, charger_id):
+    user_id = in_db(lambda: users.add_user("Jane Doe", "jane@example.com").id)
+    booted.plug_in()
+    office.post(f"/chargers/{charger_id}/start", user_id=user_id)
+    booted.wait_idle()  # the simulator started the transaction it accepted
+    assert booted.transaction is not None and booted.transaction.authorized
+    tx = latest_transaction(in_db)
+    assert (tx["origin"], tx["user_id"], tx["status"]) == ("app", user_id, "active")
+
+    booted.meter_values(1200, 11000)
+    office.post(f"/chargers/{charger_id}/stop", transaction_id=tx["id"])
+    booted.wait_idle()
+    assert booted.transaction is None
+    tx = latest_transaction(in_db)
+    assert (tx["status"], tx["reason"]) == ("completed", "Remote")
+
+
+def test_clear_cache_and_reset(booted, office, charger_id):
+    office.post(f"/chargers/{charger_id}/clear-cache")
+    assert booted.wait_for("ClearCache") == {}
+    office.post(f"/chargers/{charger_id}/reset", kind="Hard")
+    booted.wait_for("Reset")
+    booted.wait_idle()
+    assert booted.boot_reason == "RemoteReset" and booted.registration == "Accepted"

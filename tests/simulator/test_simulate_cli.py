@@ -1,0 +1,136 @@
+"""`flask --app app simulate ...` run as a person runs it: a subprocess (under gevent) against the live server."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from autocharge.extensions import db
+from autocharge.models import Transaction
+from autocharge.services import chargers, users
+
+from .conftest import open_office
+
+ROOT = Path(__file__).resolve().parents[2]
+FLASK = str(Path(sys.executable).parent / "flask")
+TAG = "04A1B2C3"
+
+
+def simulate(live_server, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the simulate command against the live server; return the finished process."""
+    env = {**os.environ, "DATABASE_URL": live_server.database_url, "SECRET_KEY": "test"}
+    command = [FLASK, "--app", "app", "simulate", *args, "--url", live_server.ws_url]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def driver(in_db) -> int:
+    """Create a user with an RFID tag; return the user id."""
+
+    def add():
+        user = users.add_user("Jane Doe", "jane@example.com")
+        users.add_tag(user.id, TAG)
+        return user.id
+
+    return in_db(add)
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+def test_charge_with_rfid(live_server, charger_id, driver, in_db, version):
+    run = simulate(
+        live_server,
+        "CP-1",
+        "--ocpp",
+        version,
+        "--rfid",
+        TAG,
+        "--charge",
+        "1.2",
+        "--interval",
+        "0.4",
+        "--power",
+        "36000",
+        "--unplug",
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "BootNotification -> Accepted" in run.stdout
+    assert f"Authorize {TAG}" in run.stdout and "-> Accepted" in run.stdout
+    tx = in_db(lambda: db.session.scalars(sa.select(Transaction)).one())
+    assert (tx.user_id, tx.status, tx.origin) == (driver, "completed", "rfid")
+    assert 6 <= tx.energy_wh <= 20  # 36 kW for about 1.2 s is 12 Wh
+
+
+def test_unknown_tag_exits_3(live_server, charger_id):
+    run = simulate(live_server, "CP-1", "--rfid", "DEADBEEF", "--unplug")
+    assert run.returncode == 3
+    assert "Authorize DEADBEEF -> Invalid" in run.stdout and "Not authorized" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["CP-404"], ["HTTP 404", "add-charger CP-404"]),
+        (["CP-2"], ["HTTP 401", "--password"]),
+        (["CP-2", "--password", "not-the-right-password"], ["HTTP 401"]),
+    ],
+)
+def test_refusal_exits_1_with_a_hint(live_server, in_db, args, words):
+    in_db(lambda: chargers.add_charger("CP-2", password="sixteen-chars-pw"))
+    run = simulate(live_server, *args)
+    assert run.returncode == 1
+    for word in words:
+        assert word in run.stderr
+
+
+class Output:
+    """A running process's stdout lines, read in the background so the test can wait for a line."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.lines: list[str] = []
+        self.thread = threading.Thread(target=lambda: self.lines.extend(iter(proc.stdout.readline, "")), daemon=True)
+        self.thread.start()
+
+    def wait_for(self, text: str, count: int = 1, timeout: float = 30) -> None:
+        """Wait until `count` lines contain `text`."""
+        deadline = time.monotonic() + timeout
+        while sum(text in line for line in self.lines) < count:
+            assert time.monotonic() < deadline, f"no {count} x {text!r} in: {''.join(self.lines)}"
+            time.sleep(0.05)
+
+
+def test_stay_follows_the_back_office(live_server_factory, database_url, charger_id, in_db):
+    server = live_server_factory(database_url, AUTOCHARGE_HEARTBEAT_INTERVAL=1)
+    user_id = in_db(lambda: users.add_user("Jane Doe", "jane@example.com").id)
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test"}
+    command = [FLASK, "--app", "app", "simulate", "CP-1", "--url", server.ws_url, "--stay", "--interval", "0.3"]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = Output(proc)
+    try:
+        out.wait_for("Staying connected")
+        office = open_office(server.url, in_db)
+        office.post(f"/chargers/{charger_id}/start", user_id=user_id)
+        out.wait_for("MeterValues connector 1:", count=2)
+        tx_id = in_db(lambda: db.session.scalars(sa.select(Transaction.id)).one())
+        office.post(f"/chargers/{charger_id}/stop", transaction_id=tx_id)
+        out.wait_for("StopTransaction")
+        out.wait_for("Heartbeat ->", count=3)  # every second, as the server said at boot
+        proc.send_signal(signal.SIGINT)
+        proc.wait(20)
+        out.thread.join(5)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+    text = "".join(out.lines)
+    assert proc.returncode == 0, text
+    assert "CSMS asked RemoteStartTransaction" in text and "Stopped." in text and "Disconnected" in text
+    tx = in_db(lambda: db.session.get(Transaction, tx_id))
+    assert (tx.origin, tx.user_id, tx.status, tx.stop_reason) == ("app", user_id, "completed", "Remote")
+    assert tx.energy_wh > 0

@@ -1,0 +1,100 @@
+"""The Unknown identifiers screen: masked by default, revealed on request, paired directly (SPEC §4, §5)."""
+
+import pytest
+import sqlalchemy as sa
+from pairing_support import VID, World
+
+from autocharge.extensions import db
+from autocharge.models import AuditEvent
+from autocharge.services import unknown, vehicles
+
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def world(app):
+    """Return two drivers and two online chargers."""
+    return World(app)
+
+
+@pytest.fixture
+def refused(world):
+    """Have CP-1 refuse VID twice and an RFID card once; return the vehicle identifier's row id."""
+    for token in (f"VID:{VID}", f"vid:{VID.lower()}", "NOSUCHCARD"):
+        assert world.authorize(token) == "Invalid"
+    return world.run(lambda: unknown.list_unknown("vehicle")[0].id)
+
+
+def test_list_is_masked_with_where_when_and_how_often(logged_in, refused):
+    html = logged_in.client.get("/unknown-identifiers/").get_data(as_text=True)
+    assert "0A:1B:••:••:••:5F" in html and "0A:1B:2C:3D:4E:5F" not in html and VID not in html
+    assert "CP-1" in html and ">2</td>" in html and "Unknown" in html and "Pair with a vehicle" in html
+    assert "NOSUCHCARD" not in html
+
+
+def test_rfid_tab(logged_in, refused):
+    html = logged_in.client.get("/unknown-identifiers/?kind=rfid").get_data(as_text=True)
+    assert "NO••••RD" in html and "NOSUCHCARD" not in html and "Pair with a vehicle" not in html
+
+
+def test_reveal_with_htmx_returns_the_cell_and_is_audited(app, logged_in, refused):
+    response = logged_in.client.get(f"/unknown-identifiers/{refused}/reveal", headers=HX)
+    assert response.get_data(as_text=True).strip() == '<code class="identifier">0A:1B:2C:3D:4E:5F</code>'
+    with app.app_context():
+        assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.subject_type == "unknown")) == (
+            "identifier.revealed"
+        )
+
+
+def test_reveal_without_htmx_shows_the_page_with_that_row_revealed(logged_in, refused):
+    html = logged_in.client.get(f"/unknown-identifiers/{refused}/reveal").get_data(as_text=True)
+    assert "0A:1B:2C:3D:4E:5F" in html and "<html" in html
+
+
+def test_retired_identifier_is_listed_as_such(logged_in, world):
+    vehicle = world.vehicle(identifier=VID)
+    world.run(vehicles.retire_vehicle, vehicle)
+    world.authorize(f"VID:{VID}")
+    assert "Retired vehicle" in logged_in.client.get("/unknown-identifiers/").get_data(as_text=True)
+
+
+def test_pair_directly_with_a_pending_vehicle(logged_in, world, refused):
+    pending = world.vehicle("AB-123")
+    page = logged_in.client.get(f"/unknown-identifiers/{refused}/pair?q=jane").get_data(as_text=True)
+    assert f"/unknown-identifiers/{refused}/pair?user_id={world.user}" in page and "Max" not in page
+    page = logged_in.client.get(f"/unknown-identifiers/{refused}/pair?user_id={world.user}").get_data(as_text=True)
+    assert f'name="vehicle_id" value="{pending}"' in page
+    response = logged_in.post(f"/unknown-identifiers/{refused}/pair", {"user_id": world.user, "vehicle_id": pending})
+    assert response.headers["Location"] == f"/users/{world.user}/vehicles/"
+    assert world.authorize(f"VID:{VID}") == "Accepted"
+    assert world.run(lambda: vehicles.get(pending).identifier) == VID
+    assert logged_in.client.get(f"/unknown-identifiers/{refused}/pair").status_code == 404  # no longer unknown
+
+
+def test_pair_directly_with_a_new_plate(logged_in, world, refused):
+    logged_in.post(f"/unknown-identifiers/{refused}/pair", {"user_id": world.user, "plate": "new 1"})
+    vehicle = world.run(lambda: vehicles.list_for_user(world.user)[0])
+    assert (vehicle.plate, vehicle.status, vehicle.identifier) == ("NEW 1", "active", VID)
+
+
+def test_an_identifier_paired_meanwhile_leaves_the_list(logged_in, world, refused):
+    world.vehicle("XY-999", user=world.other_user, identifier=VID)
+    assert "0A:1B:••" not in logged_in.client.get("/unknown-identifiers/").get_data(as_text=True)
+    response = logged_in.post(f"/unknown-identifiers/{refused}/pair", {"user_id": world.user, "plate": "AB-1"})
+    assert response.status_code == 404  # pairing it elsewhere took it off the unknown list
+
+
+def test_pair_directly_refuses_with_the_same_checks(logged_in, world, refused):
+    other = world.vehicle("XY-999", user=world.other_user)
+    world.pairing(other, world.charger2)
+    mine = world.vehicle("AB-1")
+    world.pairing(mine, world.charger)
+    response = logged_in.post(f"/unknown-identifiers/{refused}/pair", {"user_id": world.user, "vehicle_id": mine})
+    assert response.status_code == 422 and "already waits for AB-1 on CP-1" in response.get_data(as_text=True)
+    response = logged_in.post(f"/unknown-identifiers/{refused}/pair", {"user_id": world.user, "plate": "xy999"})
+    assert response.status_code == 422 and "Max Mustermann" in response.get_data(as_text=True)
+
+
+def test_rfid_rows_cannot_be_paired(logged_in, world, refused):
+    row = world.run(lambda: unknown.list_unknown("rfid")[0].id)
+    assert logged_in.client.get(f"/unknown-identifiers/{row}/pair").status_code == 404
