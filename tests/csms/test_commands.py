@@ -84,8 +84,9 @@ class ServerThread:
 
 @pytest.fixture
 def server(database_url):
-    """Return the in-process OCPP server (command timeout 2 s) on the test's database."""
-    app = make_app(database_url, AUTOCHARGE_COMMAND_TIMEOUT=2.0)
+    """Return the in-process OCPP server on the test's database."""
+    # Generous: on a loaded CI machine a charger thread can take seconds to answer; the timeout test sets its own.
+    app = make_app(database_url, AUTOCHARGE_COMMAND_TIMEOUT=20.0)
     running = ServerThread(app).start()
     yield running
     # Sockets were closed by the tests' fixtures; wait until the server saw every disconnect.
@@ -243,15 +244,16 @@ def test_offline_charger_fails_at_once(server, charger, driver, fetch, version):
         server.run(lambda: commands.remote_start(charger, driver))
     with pytest.raises(commands.ChargerOffline, match=r"^CP-1 is offline\.$"):
         server.run(lambda: commands.send("CP-1", "ClearCache", {}))
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 5  # a hang would last the 20 s command timeout
     assert fetch(RemoteStart) == []  # no token handed out for a start that was never sent
 
 
 def test_unanswered_command_times_out(server, raw, charger, version):
+    server.app.config["AUTOCHARGE_COMMAND_TIMEOUT"] = 2.0
     started = time.monotonic()
     with pytest.raises(commands.CommandTimeout, match=r"^CP-1 did not answer ClearCache within 2 seconds\.$"):
         server.run(lambda: commands.clear_cache(charger))
-    assert 1.9 < time.monotonic() - started < 4
+    assert 1.9 < time.monotonic() - started < 10  # the upper bound only says it did not hang
     assert raw.recv()[2] == "ClearCache"  # it was sent; the charger just never answered
     assert raw.result("Heartbeat", {})  # and the socket still works
 

@@ -33,7 +33,7 @@ def test_offline_charger_answers_at_once(logged_in, offline, path, data):
     data = {k: str(user_id) if v == "USER" else v for k, v in data.items()}
     started = time.monotonic()
     response = logged_in.post(f"/chargers/{charger_id}/{path}", data)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5  # a hang would last the 15 s command timeout
     assert response.status_code == 302 and response.headers["Location"] == f"/chargers/{charger_id}"
     html = logged_in.client.get(response.headers["Location"]).get_data(as_text=True)
     assert '<div class="flash flash-error" role="alert">CP-1 is offline.</div>' in html
