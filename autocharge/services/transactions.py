@@ -74,6 +74,11 @@ _ACTIVE_ON = (
     .order_by(Transaction.id.desc())
     .limit(1)
 )
+_HAS_ENERGY = (
+    sa.select(MeterSample.id)
+    .where(MeterSample.transaction_id == sa.bindparam("tx_id"), MeterSample.energy_wh.is_not(None))
+    .limit(1)
+)
 # The register only grows: a late, older reading (queued while offline) must not lower the energy.
 _RAISE_ENERGY = (
     sa.update(Transaction)
@@ -252,37 +257,49 @@ def transaction_event(charger_id: int, event: TxEvent) -> str | None:
 
 def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> None:
     """Create or update the event's transaction in one write."""
-    energy = _first_energy(event.samples)
-    with writing() as session:
-        tx = session.scalar(
-            sa.select(Transaction).where(
-                Transaction.charger_id == charger_id, Transaction.dedupe_key == event.ocpp_tx_id
+    energy, last = _first_energy(event.samples), _last_energy(event.samples)
+    with writing():
+        conn = dialect.connection()
+        row = _find(charger_id, event.ocpp_tx_id)
+        values: dict = {}
+        if row is None:
+            meter_start = round(energy) if energy is not None else 0
+            params = {
+                "charger_id": charger_id,
+                "connector_id": event.connector_id or 1,
+                "dedupe_key": event.ocpp_tx_id,
+                "ocpp_tx_id": event.ocpp_tx_id,
+                "start_time": event.timestamp,
+                "meter_start": meter_start,
+            }
+            tx_id, status, energy_wh, id_token = conn.execute(_INSERT, params).scalar_one(), "active", 0, None
+        else:
+            tx_id, status, meter_start, energy_wh, id_token = (
+                row.id,
+                row.status,
+                row.meter_start,
+                row.energy_wh,
+                row.id_token,
             )
-        )
-        if tx is None:
-            tx = Transaction(
-                charger_id=charger_id,
-                connector_id=event.connector_id or 1,
-                dedupe_key=event.ocpp_tx_id,
-                ocpp_tx_id=event.ocpp_tx_id,
-                start_time=event.timestamp,
-                meter_start=round(energy) if energy is not None else 0,
+            if energy is not None and meter_start == 0 and energy_wh == 0 and not _has_energy(conn, tx_id):
+                meter_start = values["meter_start"] = round(energy)  # the Started event had no reading
+        if result is not None and id_token is None:
+            values.update(_owner(event.token, event.token_type, result))
+            _link_remote_start(tx_id, result)
+        _insert_samples(tx_id, event.samples)
+        if status == "active" and last is not None and round(last) - meter_start > energy_wh:
+            energy_wh = values["energy_wh"] = round(last) - meter_start
+        if event.kind == "Ended" and status == "active":
+            meter_stop = round(last) if last is not None else meter_start + energy_wh
+            values.update(
+                status="completed",
+                stop_time=event.timestamp,
+                meter_stop=meter_stop,
+                energy_wh=max(0, meter_stop - meter_start),
+                stop_reason=(event.stop_reason or "Local")[:40],
             )
-            session.add(tx)
-            session.flush()
-        elif energy is not None and tx.meter_start == 0 and tx.energy_wh == 0 and not _has_energy(session, tx.id):
-            tx.meter_start = round(energy)  # the Started event carried no reading; the first one is the start
-        if result is not None and tx.id_token is None:
-            for column, value in _owner(event.token, event.token_type, result).items():
-                setattr(tx, column, value)
-            _link_remote_start(tx.id, result)
-        _insert_samples(tx.id, event.samples)
-        last = _last_energy(event.samples)
-        if tx.status == "active" and last is not None:
-            tx.energy_wh = max(tx.energy_wh, round(last) - tx.meter_start)
-        if event.kind == "Ended" and tx.status == "active":
-            meter_stop = round(last) if last is not None else tx.meter_start + tx.energy_wh
-            _complete(tx, event.timestamp, meter_stop, event.stop_reason or "Local")
+        if values:
+            conn.execute(sa.update(Transaction).where(Transaction.id == tx_id).values(values))
 
 
 def _find(charger_id: int, dedupe_key: str):
@@ -321,15 +338,6 @@ def _link_remote_start(tx_id: int, result: AuthResult) -> None:
     )
 
 
-def _complete(tx: Transaction, stop_time: datetime, meter_stop: int, reason: str | None) -> None:
-    """Close an active transaction with its final register."""
-    tx.status = "completed"
-    tx.stop_time = stop_time
-    tx.meter_stop = meter_stop
-    tx.energy_wh = max(0, meter_stop - tx.meter_start)
-    tx.stop_reason = (reason or "Local")[:40]
-
-
 def _insert_samples(tx_id: int, samples: Iterable[Sample]) -> None:
     """Insert meter samples, ignoring those a retried message already stored."""
     rows = [
@@ -347,16 +355,9 @@ def _insert_samples(tx_id: int, samples: Iterable[Sample]) -> None:
         conn.execute(dialect.insert_ignoring(MeterSample, ("transaction_id", "timestamp"), conn.dialect.name), rows)
 
 
-def _has_energy(session, tx_id: int) -> bool:
+def _has_energy(conn, tx_id: int) -> bool:
     """Tell whether the transaction already has an energy reading."""
-    return (
-        session.scalar(
-            sa.select(MeterSample.id)
-            .where(MeterSample.transaction_id == tx_id, MeterSample.energy_wh.is_not(None))
-            .limit(1)
-        )
-        is not None
-    )
+    return conn.execute(_HAS_ENERGY, {"tx_id": tx_id}).first() is not None
 
 
 def _first_energy(samples: Iterable[Sample]) -> float | None:
