@@ -6,6 +6,7 @@ import secrets
 from flask import Flask
 
 from . import config as defaults
+from . import hotsql
 from .db import is_sqlite
 from .extensions import csrf, db, htmx, login_manager, migrate
 
@@ -29,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     _fill_defaults(app)
 
     db.init_app(app)
+    app.teardown_appcontext(hotsql.release)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from . import hotsql
 from .extensions import db
 
 # Created at import, which app.py does after gevent's monkey-patching, so under the server
@@ -28,9 +29,13 @@ def writing():
         _write_lock.acquire()
     try:
         yield db.session
-        db.session.commit()
+        hotsql.commit()
+        if db.session.registry.has():  # only when the block used the ORM session: creating one costs
+            db.session.commit()
     except BaseException:
-        db.session.rollback()
+        hotsql.rollback()
+        if db.session.registry.has():
+            db.session.rollback()
         raise
     finally:
         if serialize:

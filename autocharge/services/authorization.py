@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from .. import hotsql
 from ..db import utcnow, writing
-from ..extensions import db
 from ..models import RemoteStart, RfidTag, UnknownIdentifier, User, Vehicle
-from . import dialect, identifiers, pairing
+from . import identifiers, pairing
 from .identifiers import Identifier
 
 ACCEPTED, BLOCKED, INVALID = "Accepted", "Blocked", "Invalid"
@@ -36,11 +36,8 @@ _ONLY_VEHICLE = (
 
 
 def _read(statement, **params):
-    """Run a prebuilt read on the session's connection, flushing pending changes first as the ORM would."""
-    session = db.session
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    return dialect.connection().execute(statement, params)
+    """Run a prebuilt read on the hot connection (which sees what the session wrote)."""
+    return hotsql.connection().execute(statement, params)
 
 
 @dataclass(frozen=True)
@@ -120,7 +117,7 @@ def _by_rfid(token: str | None) -> AuthResult:
 
 def _with_only_vehicle(result: AuthResult) -> AuthResult:
     """Assign the user's vehicle when they have exactly one active vehicle."""
-    ids = _read(_ONLY_VEHICLE, p_user=result.user_id).scalars().all()
+    ids = _read(_ONLY_VEHICLE, p_user=result.user_id).scalars()
     if len(ids) != 1:
         return result
     return AuthResult(result.status, result.user_id, ids[0], result.origin, result.identifier, result.remote_start_id)

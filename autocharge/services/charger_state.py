@@ -5,6 +5,7 @@ from functools import cache
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import hotsql
 from ..db import utcnow, writing
 from ..extensions import db
 from ..models import Charger, Connector
@@ -71,7 +72,7 @@ def boot(
         "now": utcnow(),
     }
     with writing():
-        return dialect.connection().execute(_BOOT, params).scalar() or "rejected"
+        return hotsql.connection().execute(_BOOT, params).scalar() or "rejected"
 
 
 def boot_interval(registration: str) -> int:
@@ -85,14 +86,14 @@ def connected(charger_id: int, connection_id: str, ocpp_version: str | None = No
     """Mark the charger online on the socket `connection_id`; return its registration."""
     params = {"charger_id": charger_id, "p_connection": connection_id, "p_version": ocpp_version, "now": utcnow()}
     with writing():
-        return dialect.connection().execute(_CONNECTED, params).scalar() or "rejected"
+        return hotsql.connection().execute(_CONNECTED, params).scalar() or "rejected"
 
 
 def disconnected(charger_id: int, connection_id: str) -> bool:
     """Mark the charger offline unless a newer socket took over; tell whether it went offline."""
     params = {"charger_id": charger_id, "p_connection": connection_id, "now": utcnow()}
     with writing():
-        offline = dialect.connection().execute(_DISCONNECTED, params).rowcount > 0
+        offline = hotsql.connection().execute(_DISCONNECTED, params).rowcount > 0
     if offline:
         pairing.on_charger_offline(charger_id)
     return offline
@@ -101,7 +102,7 @@ def disconnected(charger_id: int, connection_id: str) -> bool:
 def seen(charger_id: int) -> None:
     """Record that the charger was heard from just now."""
     with writing():
-        dialect.connection().execute(_SEEN, {"charger_id": charger_id, "now": utcnow()})
+        hotsql.connection().execute(_SEEN, {"charger_id": charger_id, "now": utcnow()})
 
 
 @cache
@@ -126,7 +127,7 @@ def connector_status(charger_id: int, connector_id: int, status: str, error_code
         "updated_at": utcnow(),
     }
     with writing():
-        conn = dialect.connection()
+        conn = hotsql.connection()
         conn.execute(_status_upsert(conn.dialect.name), params)
     pairing.on_connector_status(charger_id, connector_id, status)
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from .. import hotsql
 from ..db import utcnow, writing
 from ..extensions import db
 from ..models import Admin, Charger, PairingSession, Vehicle
@@ -267,9 +268,7 @@ _WAITING_ID = sa.select(PairingSession.id).where(
 
 def _waiting_id(charger_id: int) -> int | None:
     """Return the id of the pairing waiting on a charger: the cheap read every hook starts with."""
-    if db.session.new or db.session.dirty or db.session.deleted:
-        db.session.flush()  # as the ORM's autoflush would
-    return db.session.connection().execute(_WAITING_ID, {"p_charger": charger_id}).scalar()
+    return hotsql.connection().execute(_WAITING_ID, {"p_charger": charger_id}).scalar()
 
 
 def on_identifier(charger_id: int, ident: Identifier) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from .. import hotsql
 from ..db import writing
 from ..extensions import db
 from ..models import MeterSample, RemoteStart, Transaction
@@ -73,6 +74,24 @@ _ACTIVE_ON = (
     )
     .order_by(Transaction.id.desc())
     .limit(1)
+)
+_LINK_REMOTE = (
+    sa.update(RemoteStart)
+    .where(RemoteStart.id == sa.bindparam("p_remote"), RemoteStart.transaction_id.is_(None))
+    .values(transaction_id=sa.bindparam("p_tx"))
+)
+
+
+_OWNER_COLUMNS = ("id_token", "id_token_type", "auth_status", "user_id", "vehicle_id", "origin")
+_SET_OWNER = (
+    sa.update(Transaction)
+    .where(Transaction.id == sa.bindparam("p_tx"))
+    .values({name: sa.bindparam(f"p_{name}") for name in _OWNER_COLUMNS})
+)
+_SET_METER = (
+    sa.update(Transaction)
+    .where(Transaction.id == sa.bindparam("p_tx"))
+    .values(meter_start=sa.bindparam("p_start"), energy_wh=sa.bindparam("p_energy"))
 )
 _HAS_ENERGY = (
     sa.select(MeterSample.id)
@@ -148,7 +167,7 @@ def start(
     }
     try:
         with writing():
-            tx_id = dialect.connection().execute(_INSERT, params).scalar_one()
+            tx_id = hotsql.connection().execute(_INSERT, params).scalar_one()
             _link_remote_start(tx_id, result)
     except IntegrityError:  # the same start arrived twice at once; the first one won
         existing = _find(charger_id, dedupe_key)
@@ -174,7 +193,7 @@ def stop(
     if not 0 < transaction_id <= MAX_ID:
         return None
     with writing():
-        conn = dialect.connection()
+        conn = hotsql.connection()
         row = conn.execute(_BY_ID, {"charger_id": charger_id, "tx_id": transaction_id}).first()
         if row is None:
             return None
@@ -219,7 +238,7 @@ def add_samples(
             "p_charger": charger_id,
             "p_register": round(energy) if energy is not None else None,
         }
-        if dialect.connection().execute(_RECORD_BY_ID, params).first() is None:
+        if hotsql.connection().execute(_RECORD_BY_ID, params).first() is None:
             return False
         _insert_samples(transaction_id, samples)
     return True
@@ -230,7 +249,7 @@ def _store_readings(row, samples: list[Sample]) -> None:
     _insert_samples(row.id, samples)
     energy = _last_energy(samples)
     if row.status == "active" and energy is not None:
-        dialect.connection().execute(_RAISE_ENERGY, {"tx_id": row.id, "energy": round(energy) - row.meter_start})
+        hotsql.connection().execute(_RAISE_ENERGY, {"tx_id": row.id, "energy": round(energy) - row.meter_start})
 
 
 def transaction_event(charger_id: int, event: TxEvent) -> str | None:
@@ -259,9 +278,9 @@ def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> 
     """Create or update the event's transaction in one write."""
     energy, last = _first_energy(event.samples), _last_energy(event.samples)
     with writing():
-        conn = dialect.connection()
+        conn = hotsql.connection()
         row = _find(charger_id, event.ocpp_tx_id)
-        values: dict = {}
+        start_changed = energy_changed = False
         if row is None:
             meter_start = round(energy) if energy is not None else 0
             params = {
@@ -274,37 +293,30 @@ def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> 
             }
             tx_id, status, energy_wh, id_token = conn.execute(_INSERT, params).scalar_one(), "active", 0, None
         else:
-            tx_id, status, meter_start, energy_wh, id_token = (
-                row.id,
-                row.status,
-                row.meter_start,
-                row.energy_wh,
-                row.id_token,
-            )
-            if energy is not None and meter_start == 0 and energy_wh == 0 and not _has_energy(conn, tx_id):
-                meter_start = values["meter_start"] = round(energy)  # the Started event had no reading
+            tx_id, status, meter_start, energy_wh, id_token = row[:5]
+            # The Started event carried no reading: the first reading is the start.
+            start_changed = energy is not None and meter_start == energy_wh == 0 and not _has_energy(conn, tx_id)
+            if start_changed:
+                meter_start = round(energy)
         if result is not None and id_token is None:
-            values.update(_owner(event.token, event.token_type, result))
+            owner = _owner(event.token, event.token_type, result)
+            conn.execute(_SET_OWNER, {"p_tx": tx_id, **{f"p_{k}": v for k, v in owner.items()}})
             _link_remote_start(tx_id, result)
         _insert_samples(tx_id, event.samples)
         if status == "active" and last is not None and round(last) - meter_start > energy_wh:
-            energy_wh = values["energy_wh"] = round(last) - meter_start
+            energy_wh, energy_changed = round(last) - meter_start, True
         if event.kind == "Ended" and status == "active":
             meter_stop = round(last) if last is not None else meter_start + energy_wh
-            values.update(
-                status="completed",
-                stop_time=event.timestamp,
-                meter_stop=meter_stop,
-                energy_wh=max(0, meter_stop - meter_start),
-                stop_reason=(event.stop_reason or "Local")[:40],
-            )
-        if values:
-            conn.execute(sa.update(Transaction).where(Transaction.id == tx_id).values(values))
+            energy_wh, energy_changed = max(0, meter_stop - meter_start), False  # _COMPLETE writes it
+            params = {"p_tx": tx_id, "p_time": event.timestamp, "p_stop": meter_stop, "p_energy": energy_wh}
+            conn.execute(_COMPLETE, {**params, "p_reason": (event.stop_reason or "Local")[:40]})
+        if start_changed or energy_changed:
+            conn.execute(_SET_METER, {"p_tx": tx_id, "p_start": meter_start, "p_energy": energy_wh})
 
 
 def _find(charger_id: int, dedupe_key: str):
     """Return the charger's transaction row (_ROW columns) with this dedupe key, or None."""
-    return dialect.connection().execute(_BY_KEY, {"charger_id": charger_id, "key": dedupe_key}).first()
+    return hotsql.connection().execute(_BY_KEY, {"charger_id": charger_id, "key": dedupe_key}).first()
 
 
 def _active_on(charger_id: int, connector_id: int | None):
@@ -312,7 +324,7 @@ def _active_on(charger_id: int, connector_id: int | None):
     if not connector_id:
         return None
     params = {"charger_id": charger_id, "connector_id": connector_id}
-    return dialect.connection().execute(_ACTIVE_ON, params).first()
+    return hotsql.connection().execute(_ACTIVE_ON, params).first()
 
 
 def _owner(token: str | None, token_type: str | None, result: AuthResult) -> dict:
@@ -329,13 +341,8 @@ def _owner(token: str | None, token_type: str | None, result: AuthResult) -> dic
 
 def _link_remote_start(tx_id: int, result: AuthResult) -> None:
     """Mark the back-office start whose one-time token began this transaction as used by it."""
-    if result.remote_start_id is None:
-        return
-    dialect.connection().execute(
-        sa.update(RemoteStart)
-        .where(RemoteStart.id == result.remote_start_id, RemoteStart.transaction_id.is_(None))
-        .values(transaction_id=tx_id)
-    )
+    if result.remote_start_id is not None:
+        hotsql.connection().execute(_LINK_REMOTE, {"p_remote": result.remote_start_id, "p_tx": tx_id})
 
 
 def _insert_samples(tx_id: int, samples: Iterable[Sample]) -> None:
@@ -351,7 +358,7 @@ def _insert_samples(tx_id: int, samples: Iterable[Sample]) -> None:
         for s in samples
     ]
     if rows:
-        conn = dialect.connection()
+        conn = hotsql.connection()
         conn.execute(dialect.insert_ignoring(MeterSample, ("transaction_id", "timestamp"), conn.dialect.name), rows)
 
 
