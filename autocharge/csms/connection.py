@@ -16,7 +16,7 @@ from geventwebsocket.exceptions import WebSocketError
 from geventwebsocket.websocket import WebSocket
 
 from ..services import charger_state
-from . import dispatcher, registry
+from . import dispatcher, last_seen, registry
 
 log = logging.getLogger("autocharge.ocpp")
 
@@ -52,7 +52,6 @@ class Connection:
         "version",
         "registration",
         "id",
-        "seen_at",
         "closed",
         "_send_lock",
         "_call_lock",
@@ -68,7 +67,6 @@ class Connection:
         self.version = version
         self.registration = registration  # refreshed by every BootNotification
         self.id = conn_id  # tells this socket's online/offline writes from a newer socket's
-        self.seen_at = time.monotonic()
         self.closed = False
         self._send_lock = Semaphore()
         self._call_lock = Semaphore()  # OCPP allows one outstanding call per direction
@@ -176,7 +174,6 @@ def close_socket(ws: WebSocket, reason: str = "") -> None:
 
 def _receive_loop(app: Flask, conn: Connection) -> None:
     """Handle frames one by one, each in a fresh app context so its database session ends with it."""
-    seen_every = app.config["AUTOCHARGE_LAST_SEEN_EVERY"]
     while True:
         try:
             text = conn.ws.receive()
@@ -187,10 +184,7 @@ def _receive_loop(app: Flask, conn: Connection) -> None:
         try:
             with app.app_context():
                 reply = dispatcher.handle(conn, text)
-                now = time.monotonic()
-                if now - conn.seen_at >= seen_every:
-                    conn.seen_at = now
-                    _mark_seen(conn)
+                _mark_seen(app, conn)
         except Exception:  # a bug outside the handlers (they answer InternalError themselves): keep the socket
             log.exception("%s: frame not handled", conn.charge_box_id)
             continue
@@ -201,10 +195,10 @@ def _receive_loop(app: Flask, conn: Connection) -> None:
                 return
 
 
-def _mark_seen(conn: Connection) -> None:
-    """Write last_seen; a failing write must not drop the charger's socket."""
+def _mark_seen(app: Flask, conn: Connection) -> None:
+    """Note last seen (written in batches); a failing write must not drop the charger's socket."""
     try:
-        charger_state.seen(conn.charger_id)
+        last_seen.heard(app, conn.charger_id)
     except Exception:
         log.exception("%s: could not record last seen", conn.charge_box_id)
 

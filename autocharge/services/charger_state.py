@@ -50,7 +50,15 @@ _DISCONNECTED = (
     .where(Charger.id == sa.bindparam("charger_id"), Charger.connection_id == sa.bindparam("p_connection"))
     .values(online=False, connection_id=None, last_seen=sa.bindparam("now"))
 )
-_SEEN = sa.update(Charger).where(Charger.id == sa.bindparam("charger_id")).values(last_seen=sa.bindparam("now"))
+# Batched by csms/last_seen.py; never moves last seen back (a disconnect may have written a later time).
+_SEEN = (
+    sa.update(Charger)
+    .where(
+        Charger.id == sa.bindparam("charger_id"),
+        sa.or_(Charger.last_seen.is_(None), Charger.last_seen < sa.bindparam("now")),
+    )
+    .values(last_seen=sa.bindparam("now"))
+)
 
 
 def boot(
@@ -99,10 +107,11 @@ def disconnected(charger_id: int, connection_id: str) -> bool:
     return offline
 
 
-def seen(charger_id: int) -> None:
-    """Record that the charger was heard from just now."""
+def seen_many(heard: dict) -> None:
+    """Record when chargers were last heard from ({charger_id: datetime}), in one transaction."""
+    rows = [{"charger_id": charger_id, "now": when} for charger_id, when in heard.items()]
     with writing():
-        hotsql.connection().execute(_SEEN, {"charger_id": charger_id, "now": utcnow()})
+        hotsql.connection().execute(_SEEN, rows)
 
 
 @cache

@@ -65,6 +65,26 @@ _RECORD_BY_ID = (
     )
     .returning(Transaction.id)
 )
+# The same for a 2.0.1 transaction named by the charger's transactionId. A transaction whose Started event
+# had no reading (meter_start and energy both 0) is left alone: its first reading becomes the start instead.
+_RECORD_BY_KEY = (
+    sa.update(Transaction)
+    .where(Transaction.charger_id == sa.bindparam("p_charger"), Transaction.dedupe_key == sa.bindparam("p_key"))
+    .values(
+        energy_wh=sa.case(
+            (
+                sa.and_(
+                    Transaction.status == "active",
+                    sa.or_(Transaction.meter_start != 0, Transaction.energy_wh != 0),
+                    _REGISTER - Transaction.meter_start > Transaction.energy_wh,
+                ),
+                _REGISTER - Transaction.meter_start,
+            ),
+            else_=Transaction.energy_wh,
+        )
+    )
+    .returning(Transaction.id, Transaction.meter_start, Transaction.energy_wh)
+)
 _ACTIVE_ON = (
     sa.select(*_ROW)
     .where(
@@ -254,6 +274,8 @@ def _store_readings(row, samples: list[Sample]) -> None:
 
 def transaction_event(charger_id: int, event: TxEvent) -> str | None:
     """Apply a 2.0.1 TransactionEvent; return the idToken's status when the event carried one."""
+    if event.kind == "Updated" and not event.token and _record_periodic(charger_id, event):
+        return None
     known = _find(charger_id, event.ocpp_tx_id)
     result: AuthResult | None = None
     answer = None
@@ -263,15 +285,27 @@ def transaction_event(charger_id: int, event: TxEvent) -> str | None:
         else:
             result = authorization.authorize(charger_id, event.token, event.token_type)
             answer = result.status
-    if known is not None and result is None and event.kind == "Updated" and (known.meter_start or known.energy_wh):
-        with writing():  # the periodic meter values of a running transaction: the hot path
-            _store_readings(known, list(event.samples))
-        return answer
     try:
         _apply_event(charger_id, event, result)
     except IntegrityError:  # a retry of the first event raced this one; apply again onto its row
         _apply_event(charger_id, event, result)
     return answer
+
+
+def _record_periodic(charger_id: int, event: TxEvent) -> bool:
+    """Store the periodic meter values of a known transaction (the hot path); tell whether it was one."""
+    energy = _last_energy(event.samples)
+    params = {
+        "p_charger": charger_id,
+        "p_key": event.ocpp_tx_id,
+        "p_register": round(energy) if energy is not None else None,
+    }
+    with writing():
+        row = hotsql.connection().execute(_RECORD_BY_KEY, params).first()
+        if row is None or not (row.meter_start or row.energy_wh):
+            return False  # a new transaction, or its start reading is still to come: _apply_event decides
+        _insert_samples(row.id, event.samples)
+    return True
 
 
 def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> None:

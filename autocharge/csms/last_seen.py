@@ -1,0 +1,56 @@
+"""Last seen, written in batches: every few seconds one statement for all chargers heard from since.
+
+A write per charger every few seconds was a fifth of all commits with 1,000 chargers connected. The Chargers
+screen shows last seen to the second, so the batch interval (AUTOCHARGE_LAST_SEEN_EVERY) is its staleness.
+"""
+
+import logging
+from datetime import datetime
+
+import gevent
+from flask import Flask
+
+from ..db import utcnow
+from ..services import charger_state
+
+log = logging.getLogger("autocharge.ocpp")
+
+_heard: dict[int, dict[int, datetime]] = {}  # id(app) -> {charger_id: when last heard}
+
+
+def heard(app: Flask, charger_id: int) -> None:
+    """Note that a charger was just heard from; written now when batching is off (interval 0)."""
+    every = app.config["AUTOCHARGE_LAST_SEEN_EVERY"]
+    if every <= 0:
+        charger_state.seen_many({charger_id: utcnow()})
+        return
+    pending = _heard.get(id(app))
+    if pending is None:
+        pending = _heard[id(app)] = {}
+        gevent.spawn(_flush_forever, app, every)
+    pending[charger_id] = utcnow()
+
+
+def _flush_forever(app: Flask, every: float) -> None:
+    """Write the pending last-seen times every `every` seconds, for the life of the process."""
+    while True:
+        gevent.sleep(every)
+        flush(app)
+
+
+def flush(app: Flask) -> int:
+    """Write the pending last-seen times now; return how many chargers were written."""
+    pending = _heard.get(id(app))
+    if not pending:
+        return 0
+    batch = dict(pending)
+    pending.clear()
+    try:
+        with app.app_context():
+            charger_state.seen_many(batch)
+    except Exception:  # a database hiccup: keep the times for the next round (newer ones win)
+        log.exception("could not record last seen of %d chargers", len(batch))
+        for charger_id, when in batch.items():
+            pending.setdefault(charger_id, when)
+        return 0
+    return len(batch)
