@@ -6,18 +6,25 @@ transaction through the session costs ~270 us more than the SQL itself. So the h
 what it is good at (building and compiling the statement, the types' bind and result conversions, column defaults)
 and skips its per-execution machinery.
 
-Which connection: when the ORM session of the current app context is mid-transaction, its own connection (after a
-flush), so a hot read sees what the session wrote and nothing waits on a second SQLite writer; otherwise a pooled
-connection held for the app context and given back when the context ends. db.writing() commits either.
+Which connection: when the ORM session of the current app context is mid-transaction (and always on PostgreSQL),
+the session's own connection after a flush, so a hot read sees what the session wrote and nothing waits on a
+second SQLite writer; otherwise, on SQLite, one connection per OS thread kept open. db.writing() commits either.
 """
 
+import weakref
 from collections import namedtuple
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g
+from gevent.monkey import get_original
 
 from .extensions import db
+
+# Greenlets of one OS thread share its SQLite connection: SQLite calls never yield to another greenlet, and
+# db.writing() does no I/O inside a transaction, so no greenlet ever sees another's half-done write. Reusing
+# it saves the pool checkout and checkin of every message.
+_os_thread_id = get_original("_thread", "get_ident")
+_sqlite: "weakref.WeakKeyDictionary[sa.Engine, dict[int, Connection]]" = weakref.WeakKeyDictionary()
 
 MAX_CACHED = 500  # prebuilt statements number a few dozen
 _compiled: dict[tuple, "_Compiled"] = {}
@@ -156,42 +163,67 @@ class Connection:
 
 def connection() -> Connection:
     """Return the hot connection of the current app context (see the module's docstring)."""
-    own = g.get("_hot_connection")
-    has_session = db.session.registry.has()
-    if own is not None and not has_session:
-        return own  # the common case: an OCPP message that never touched the ORM
     engine = db.engine
-    # PostgreSQL always runs on the session's connection: a connection of our own would hold a transaction
-    # open between reads (blocking TRUNCATE and migrations), and its round trips cost more than the session.
-    if engine.dialect.name != "sqlite" or (has_session and db.session().in_transaction()):
+    if db.session.registry.has():
         session = db.session()
-        if session.new or session.dirty or session.deleted:
-            session.flush()  # as the ORM's autoflush would before a read
-        shared = session.connection()
-        return Connection(shared.connection.dbapi_connection, shared.dialect, own=False)
+        if session.in_transaction() or engine.dialect.name != "sqlite":
+            return _shared(session)
+    elif engine.dialect.name != "sqlite":
+        return _shared(db.session())
+    return _own(engine)
+
+
+def _shared(session) -> Connection:
+    """Return the session's own connection, flushed so a read sees what the session wrote."""
+    # PostgreSQL always comes here: a connection of our own would hold a transaction open between reads
+    # (blocking TRUNCATE and migrations), and its round trips cost more than the session adds.
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    shared = session.connection()
+    return Connection(shared.connection.dbapi_connection, shared.dialect, own=False)
+
+
+def _own(engine) -> Connection:
+    """Return this OS thread's SQLite connection for the hot path, opening it on first use."""
+    per_thread = _sqlite.get(engine)
+    if per_thread is None:
+        per_thread = _sqlite[engine] = {}
+        sa.event.listen(engine, "engine_disposed", _close_own)
+    own = per_thread.get(_os_thread_id())
     if own is None:
-        own = g._hot_connection = Connection(engine.raw_connection(), engine.dialect, own=True)
+        own = per_thread[_os_thread_id()] = Connection(engine.raw_connection(), engine.dialect, own=True)
     return own
 
 
+def _current_own() -> Connection | None:
+    """Return this thread's SQLite hot connection if it was opened."""
+    per_thread = _sqlite.get(db.engine)
+    return per_thread.get(_os_thread_id()) if per_thread else None
+
+
+def _close_own(engine) -> None:
+    """Close the engine's hot connections when the engine is disposed (tests, forks)."""
+    for own in _sqlite.pop(engine, {}).values():
+        own.dbapi.invalidate()  # closes the DBAPI connection instead of returning it to the old pool
+
+
 def commit() -> None:
-    """Commit what the app context's own hot connection wrote (the session's is committed by the session)."""
-    own = g.get("_hot_connection")
+    """Commit what this thread's own hot connection wrote (the session's is committed by the session)."""
+    own = _current_own()
     if own is not None and own.wrote:
         own.dbapi.commit()
         own.wrote = False
 
 
 def rollback() -> None:
-    """Roll back the app context's own hot connection."""
-    own = g.get("_hot_connection")
-    if own is not None:
+    """Roll back this thread's own hot connection."""
+    own = _current_own()
+    if own is not None and own.wrote:
         own.dbapi.rollback()
         own.wrote = False
 
 
 def release(_exc=None) -> None:
-    """Give the app context's own hot connection back to the pool (teardown_appcontext)."""
-    own = g.pop("_hot_connection", None)
-    if own is not None:
-        own.dbapi.close()  # the pool rolls back whatever is still open
+    """End of an app context: nothing of the hot path may stay uncommitted (teardown_appcontext)."""
+    if db.session.registry.has() or _sqlite:
+        rollback()

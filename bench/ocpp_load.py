@@ -195,6 +195,12 @@ def sched_seconds(pid: int | None) -> tuple[float, float]:
     return int(on_cpu) / 1e9, int(waiting) / 1e9
 
 
+def steal_seconds() -> float:
+    """Return the machine's CPU time stolen by the hypervisor so far, over all CPUs (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 # A minimal OCPP-J client: one socket, raw WebSocket frames, one outstanding call
 
 
@@ -605,12 +611,13 @@ def load(args, chargers: list, pid: int | None, db_url: str | None) -> None:
     start = time.monotonic() + 0.5
     end = start + args.seconds
     cpu_server, cpu_bench = cpu_seconds(pid), resource.getrusage(resource.RUSAGE_SELF)
-    sched = sched_seconds(pid)
+    sched, steal = sched_seconds(pid), steal_seconds()
     greenlets = [gevent.spawn(drive, i, c, args.ocpp, interval, start, end, stats) for i, c in chargers]
     gevent.joinall(greenlets, timeout=args.seconds + CALL_TIMEOUT + 5)
     elapsed = time.monotonic() - start
     cpu_server = cpu_seconds(pid) - cpu_server
     on_cpu, runnable = (after - before for after, before in zip(sched_seconds(pid), sched, strict=True))
+    steal = steal_seconds() - steal
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu_bench = usage.ru_utime + usage.ru_stime - cpu_bench.ru_utime - cpu_bench.ru_stime
     answered = len(stats.latencies)
@@ -642,6 +649,8 @@ def load(args, chargers: list, pid: int | None, db_url: str | None) -> None:
             f" waiting for a CPU, {100 * max(0.0, 1 - (on_cpu + runnable) / elapsed):.0f}% sleeping"
             f" (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
         )
+    # A virtual machine's CPUs can be taken by its host: stolen time slows everything and shows in no process.
+    print(f"stolen by the hypervisor: {100 * steal / elapsed / (os.cpu_count() or 1):.0f}% of the CPUs' time")
     if before:
         after = persisted(db_url)
         print(f"persisted: +{after[0] - before[0]} transactions, +{after[1] - before[1]} meter samples")
