@@ -11,6 +11,7 @@ the session's own connection after a flush, so a hot read sees what the session 
 second SQLite writer; otherwise, on SQLite, one connection per OS thread kept open. db.writing() commits either.
 """
 
+import operator
 import weakref
 from collections import namedtuple
 from typing import Any
@@ -33,7 +34,19 @@ _compiled: dict[tuple, "_Compiled"] = {}
 class _Compiled:
     """One statement compiled for one dialect: its SQL, how to order and convert parameters, how to read rows."""
 
-    __slots__ = ("statement", "sql", "positional", "names", "fixed", "convert", "defaults", "row", "readers")
+    __slots__ = (
+        "statement",
+        "sql",
+        "positional",
+        "names",
+        "pick",
+        "fixed",
+        "convert",
+        "defaults",
+        "row",
+        "readers",
+        "writes",
+    )
 
     def __init__(self, statement, dialect, column_keys: tuple[str, ...] | None):
         self.statement = statement  # held so the id() in the cache key stays this statement's
@@ -42,6 +55,8 @@ class _Compiled:
         self.positional = compiled.positional
         binds = {name: bind for bind, name in compiled.bind_names.items()}
         self.names = tuple(compiled.positiontup or binds)
+        self.pick = operator.itemgetter(*self.names) if len(self.names) > 1 else None
+        self.writes = not isinstance(statement, sa.Select)
         # Literal values written in the statement (status == "active", LIMIT 1) travel as parameters too.
         self.fixed = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
         self.convert = {}
@@ -63,15 +78,17 @@ class _Compiled:
 
     def parameters(self, given: dict) -> tuple | dict:
         """Return the DBAPI parameters for one execution."""
-        values = {**self.fixed, **given}
+        values = {**self.fixed, **given} if self.fixed else dict(given)
         for key, default in self.defaults.items():
             if key not in given:
                 values[key] = default(None) if callable(default) else default
         for name, process in self.convert.items():
             values[name] = process(values[name])
-        if self.positional:
-            return tuple(values[name] for name in self.names)
-        return values
+        if not self.positional:
+            return values
+        if self.pick is None:
+            return (values[self.names[0]],) if self.names else ()
+        return self.pick(values)
 
     def make_row(self, raw: tuple):
         """Return a fetched tuple as a row with attribute access, its values converted as SQLAlchemy would."""
@@ -136,23 +153,25 @@ class Result:
 class Connection:
     """A DBAPI connection that runs prebuilt Core statements; `dialect` is SQLAlchemy's."""
 
-    __slots__ = ("dbapi", "dialect", "own", "wrote")
+    __slots__ = ("dbapi", "dialect", "pooled", "wrote")
 
-    def __init__(self, dbapi, dialect, own: bool):
-        self.dbapi, self.dialect, self.own, self.wrote = dbapi, dialect, own, False
+    def __init__(self, dbapi, dialect, pooled=None):
+        self.dbapi, self.dialect, self.wrote = dbapi, dialect, False
+        self.pooled = pooled  # the pool's wrapper of a connection of our own (None: the session's)
 
     def execute(self, statement, params: dict | list | None = None) -> Result:
         """Run a statement with one parameter set (or many: a list of dicts, no rows returned)."""
-        plan = compiled(statement, self.dialect, params[0] if isinstance(params, list) and params else params)
+        many = isinstance(params, list)
+        plan = compiled(statement, self.dialect, params[0] if many and params else params)
         cursor = self.dbapi.cursor()
         try:
-            if isinstance(params, list):
+            if many:
                 cursor.executemany(plan.sql, [plan.parameters(p) for p in params])
                 rows = []
             else:
                 cursor.execute(plan.sql, plan.parameters(params or {}))
                 rows = [plan.make_row(r) for r in cursor.fetchall()] if plan.row is not None else []
-            if not isinstance(statement, sa.Select):
+            if plan.writes:
                 self.wrote = True
             return Result(rows, cursor.rowcount)
         except self.dialect.loaded_dbapi.IntegrityError as exc:
@@ -180,7 +199,7 @@ def _shared(session) -> Connection:
     if session.new or session.dirty or session.deleted:
         session.flush()
     shared = session.connection()
-    return Connection(shared.connection.dbapi_connection, shared.dialect, own=False)
+    return Connection(shared.connection.dbapi_connection, shared.dialect)
 
 
 def _own(engine) -> Connection:
@@ -191,7 +210,8 @@ def _own(engine) -> Connection:
         sa.event.listen(engine, "engine_disposed", _close_own)
     own = per_thread.get(_os_thread_id())
     if own is None:
-        own = per_thread[_os_thread_id()] = Connection(engine.raw_connection(), engine.dialect, own=True)
+        pooled = engine.raw_connection()
+        own = per_thread[_os_thread_id()] = Connection(pooled.dbapi_connection, engine.dialect, pooled)
     return own
 
 
@@ -204,7 +224,7 @@ def _current_own() -> Connection | None:
 def _close_own(engine) -> None:
     """Close the engine's hot connections when the engine is disposed (tests, forks)."""
     for own in _sqlite.pop(engine, {}).values():
-        own.dbapi.invalidate()  # closes the DBAPI connection instead of returning it to the old pool
+        own.pooled.invalidate()  # closes the DBAPI connection instead of returning it to the old pool
 
 
 def commit() -> None:
@@ -225,5 +245,4 @@ def rollback() -> None:
 
 def release(_exc=None) -> None:
     """End of an app context: nothing of the hot path may stay uncommitted (teardown_appcontext)."""
-    if db.session.registry.has() or _sqlite:
-        rollback()
+    rollback()
