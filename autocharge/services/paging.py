@@ -4,6 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import Join
 
 from ..extensions import db
 
@@ -97,3 +99,22 @@ def load_in_order(model, ids: list, *options) -> list:
         return []
     found = {row.id: row for row in db.session.scalars(sa.select(model).where(model.id.in_(ids)).options(*options))}
     return [found[i] for i in ids if i in found]
+
+
+class OrderedJoin(Join):
+    """An inner JOIN whose left table SQLite must loop over first (CROSS JOIN); a plain JOIN elsewhere.
+
+    Walking the left table's index in the page's order (users by name, then each user's sessions by index) finds
+    one page without sorting the whole join, where SQLite's planner would otherwise start from the other table.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, left, right, onclause):
+        super().__init__(sa.inspect(left).local_table, sa.inspect(right).local_table, onclause)
+
+
+@compiles(OrderedJoin, "sqlite")
+def _cross_join(join, compiler, **kw) -> str:
+    """Render the join with SQLite's CROSS JOIN, which fixes its loop order."""
+    return compiler.visit_join(join, **kw).replace(" JOIN ", " CROSS JOIN ", 1)

@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from autocharge.db import utcnow, writing
+from autocharge.extensions import db
 from autocharge.models import Transaction
 from autocharge.services import NotFound, ServiceError, admins, audit, chargers, transactions_query, users
 from autocharge.services.transactions_query import TransactionFilter
@@ -167,3 +169,34 @@ def test_reveal_token_is_audited(stored, admin_id):
 def admin_id(app) -> int:
     """Create an admin; return its id."""
     return admins.create_admin("boss@example.com", "long enough password").id
+
+
+@pytest.mark.parametrize("sort", transactions_query.SORTS_WITH_INDEX)
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize(
+    "flt",
+    [
+        TransactionFilter(origin="rfid"),
+        TransactionFilter(status="completed"),
+        TransactionFilter(origin="app", status="completed"),
+    ],
+)
+def test_walking_the_sort_index_gives_the_same_pages(many, monkeypatch, sort, descending, flt):
+    monkeypatch.setattr(transactions_query, "WALK_FROM_ROWS", 10**9)  # never: the filter's index, then a sort
+    expected = _all_pages(flt, sort, descending, 2)
+    assert expected
+    monkeypatch.setattr(transactions_query, "WALK_FROM_ROWS", 0)  # always (on SQLite): along the sort's index
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - before_cursor_execute(conn, cursor, sql, ...)
+    sa.event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert _all_pages(flt, sort, descending, 2) == expected
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listener)
+    walked = [s for s in statements if "|| ''" in s or "|| ?" in s]
+    if db.engine.dialect.name == "sqlite":
+        assert walked, statements
+        if sort in ("user", "charger"):
+            assert any("CROSS JOIN" in s for s in walked), walked
+    else:
+        assert not walked  # PostgreSQL's planner needs no such help
