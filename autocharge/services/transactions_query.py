@@ -1,7 +1,7 @@
 """Finding transactions for the screens and the export: filters, sorts, counted pages, one query builder."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -98,7 +98,7 @@ def page(
     """Return one counted page of matching transactions with their charger, user and vehicle loaded."""
     columns = sort_columns(sort)
     number = max(number, 1)
-    total = count(sa.select(Transaction.id).where(*conditions(flt)))
+    total = _count(flt)
     walk = _walks_sort(flt, sort, total)
     where = conditions(flt, walk_sort=walk)
     if sort == "user":
@@ -112,6 +112,17 @@ def page(
         ids = page_ids(query, columns, descending, total, number, per_page)
     options = (joinedload(Transaction.charger), joinedload(Transaction.user), joinedload(Transaction.vehicle))
     return Page(load_in_order(Transaction, ids, *options), number, per_page, total)
+
+
+def _count(flt: TransactionFilter | None) -> int:
+    """Return how many transactions match; completed ones as all minus the few active ones."""
+    if flt is not None and flt.status == "completed":
+        # Nearly every session is completed: counting them read a million index entries (~300 ms at 1M rows),
+        # while the rest of the filter's count plus the handful of active ones costs a fraction of that.
+        # Exact because the status column holds only "active" and "completed" (STATUSES).
+        everything = count(sa.select(Transaction.id).where(*conditions(replace(flt, status=None))))
+        return everything - count(sa.select(Transaction.id).where(*conditions(replace(flt, status="active"))))
+    return count(sa.select(Transaction.id).where(*conditions(flt)))
 
 
 def _walks_sort(flt: TransactionFilter | None, sort: str, total: int) -> bool:
