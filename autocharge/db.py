@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from . import hotsql
+from . import checkpoint, hotsql
 from .extensions import db
 
 # Created at import, which app.py does after gevent's monkey-patching, so under the server
@@ -57,4 +57,6 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    if checkpoint.running:  # the server checkpoints from a native thread; a commit does it only as a safety net
+        cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint.SAFETY_NET_PAGES}")
     cursor.close()

@@ -6,8 +6,10 @@ import sqlalchemy as sa
 from flask import Flask
 from gevent.pywsgi import WSGIServer
 
+from . import checkpoint
 from .csms.transport import OcppHandler
 from .db import writing
+from .extensions import db
 from .models import Charger
 from .services import admins
 
@@ -26,6 +28,11 @@ def prepare(app: Flask) -> str | None:
 def serve(app: Flask, host: str, port: int) -> None:
     """Serve forever on host:port, printing where to log in and where chargers connect."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with app.app_context():
+        url = db.engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            checkpoint.start(url.database)
+            db.engine.dispose()  # connections opened so far would still checkpoint inside their commits
     password = prepare(app)
     from .csms import background
 
