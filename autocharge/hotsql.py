@@ -141,10 +141,6 @@ class Result:
             raise sa.exc.NoResultFound("expected exactly one row") if not self._rows else sa.exc.MultipleResultsFound()
         return self._rows[0][0]
 
-    def all(self) -> list:
-        """Return every row."""
-        return self._rows
-
     def scalars(self) -> list:
         """Return every row's first value."""
         return [row[0] for row in self._rows]

@@ -1,8 +1,7 @@
-"""Hot-path SQL helpers: the session's connection, and INSERT ... ON CONFLICT in the database's own dialect.
+"""SQL helpers: the session's connection for prebuilt Core statements, and INSERT ... ON CONFLICT per dialect.
 
-The OCPP hot path runs prebuilt Core statements with bound parameters on the session's connection: SQLAlchemy
-then reuses their compiled form, and the ORM's per-statement work is skipped (measured: several times cheaper
-than building and executing the same statement through the ORM session each time).
+Prebuilt statements with bound parameters skip the ORM's per-statement work (several times cheaper than building
+and executing the same statement through the ORM session). The OCPP hot path goes further: see hotsql.py.
 """
 
 from functools import cache
