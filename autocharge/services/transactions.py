@@ -51,18 +51,21 @@ _COMPLETE = (
 # 1.6 MeterValues name their transaction: one statement checks it is this charger's and raises its energy
 # (running transactions only; the register only grows); RETURNING tells whether it matched.
 _REGISTER = sa.bindparam("p_register", type_=sa.BigInteger)
+
+
+def _raised_energy(*conditions):
+    """Return the energy a meter register gives a running transaction, never lower than it has (SQL CASE)."""
+    grows = _REGISTER - Transaction.meter_start > Transaction.energy_wh
+    return sa.case(
+        (sa.and_(Transaction.status == "active", *conditions, grows), _REGISTER - Transaction.meter_start),
+        else_=Transaction.energy_wh,
+    )
+
+
 _RECORD_BY_ID = (
     sa.update(Transaction)
     .where(Transaction.id == sa.bindparam("p_tx"), Transaction.charger_id == sa.bindparam("p_charger"))
-    .values(
-        energy_wh=sa.case(
-            (
-                sa.and_(Transaction.status == "active", _REGISTER - Transaction.meter_start > Transaction.energy_wh),
-                _REGISTER - Transaction.meter_start,
-            ),
-            else_=Transaction.energy_wh,
-        )
-    )
+    .values(energy_wh=_raised_energy())
     .returning(Transaction.id)
 )
 # The same for a 2.0.1 transaction named by the charger's transactionId. A transaction whose Started event
@@ -70,19 +73,7 @@ _RECORD_BY_ID = (
 _RECORD_BY_KEY = (
     sa.update(Transaction)
     .where(Transaction.charger_id == sa.bindparam("p_charger"), Transaction.dedupe_key == sa.bindparam("p_key"))
-    .values(
-        energy_wh=sa.case(
-            (
-                sa.and_(
-                    Transaction.status == "active",
-                    sa.or_(Transaction.meter_start != 0, Transaction.energy_wh != 0),
-                    _REGISTER - Transaction.meter_start > Transaction.energy_wh,
-                ),
-                _REGISTER - Transaction.meter_start,
-            ),
-            else_=Transaction.energy_wh,
-        )
-    )
+    .values(energy_wh=_raised_energy(sa.or_(Transaction.meter_start != 0, Transaction.energy_wh != 0)))
     .returning(Transaction.id, Transaction.meter_start, Transaction.energy_wh)
 )
 _ACTIVE_ON = (
