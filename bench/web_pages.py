@@ -116,9 +116,9 @@ def prepare(args) -> tuple[str, str]:
         return url, f"reused the database ({existing} transactions)"
     if existing:
         sys.exit(f"{url} already has data: pass --reuse to measure it, or point DATABASE_URL at an empty database.")
-    demo = [*flask, "demo-data", "--users", str(args.users), "--transactions", str(args.transactions), "--seed", "1"]
-    seconds = run(demo, url)
-    return url, f"demo-data --users {args.users} --transactions {args.transactions} took {seconds:.0f} s"
+    sizes = ["--users", str(args.users), "--transactions", str(args.transactions), "--chargers", str(args.chargers)]
+    seconds = run([*flask, "demo-data", *sizes, "--seed", "1"], url)
+    return url, f"demo-data {' '.join(sizes)} took {seconds:.0f} s"
 
 
 def time_pages(client, ctx: dict, runs: int) -> list[tuple]:
@@ -274,6 +274,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="measure the existing data instead of rebuilding")
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--chargers", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--plans", action="store_true", help="print each query's plan")
     parser.add_argument("--try-indexes", action="store_true", help="time the SQL again with CANDIDATE_INDEXES")

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import utcnow
@@ -14,6 +14,12 @@ AUTOCHARGE_SUPPORT = ("supported", "unsupported", "unknown")
 
 class Charger(db.Model):
     """A charge point known to the back office."""
+
+    # The Chargers list's and the Pair screen's filters, in their charge box id order (migration e6f2b9c4a1d8).
+    __table_args__ = (
+        Index("ix_charger_registration_box", "registration", "charge_box_id"),
+        Index("ix_charger_autocharge_box", "autocharge", "charge_box_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     charge_box_id: Mapped[str] = mapped_column(String(48), unique=True)
@@ -41,7 +47,10 @@ class Charger(db.Model):
 class Connector(db.Model):
     """One connector's last reported status (connector 0 is the charger itself)."""
 
-    __table_args__ = (UniqueConstraint("charger_id", "connector_id"),)
+    __table_args__ = (
+        UniqueConstraint("charger_id", "connector_id"),
+        Index("ix_connector_status_charger", "status", "charger_id"),  # the Chargers list's faulted filter
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("charger.id", ondelete="CASCADE"))

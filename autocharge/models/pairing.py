@@ -55,7 +55,10 @@ class PairingSession(db.Model):
 class UnknownIdentifier(db.Model):
     """An identifier that tried to authenticate and was refused: when, where, how often."""
 
-    __table_args__ = (UniqueConstraint("kind", "value"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "value"),
+        Index("ix_unknown_identifier_kind_seen", "kind", "last_seen", "id"),  # its screen's pages, newest first
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # "vehicle" or "rfid"

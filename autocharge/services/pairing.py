@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Admin, Charger, PairingSession, Vehicle
 from . import NotFound, ServiceError, audit, identifiers, vehicles
 from .identifiers import Identifier
+from .paging import contains_text
 
 WAITING = "waiting"
 PLUGGED_STATUSES = {"Preparing", "Occupied"}  # 1.6 Preparing; 2.0.1 Occupied (cable plugged in)
@@ -159,22 +160,47 @@ def _check_pairable(vehicle: Vehicle) -> None:
         )
 
 
-def charger_choices(vehicle_id: int) -> list[ChargerChoice]:
-    """List every charger for the Pair screen: online Auto Charge chargers first, unusable ones last with why."""
-    waiting = {p.charger_id: p for p in db.session.scalars(_waiting()) if p.deadline > utcnow()}
+SUPPORT_RANK = ("supported", "unknown")
+CHOICES = 20  # chargers offered at once on the Pair screen; a search by charge box id finds the others
+
+
+def charger_choices(search: str = "", limit: int = CHOICES) -> tuple[list[ChargerChoice], int]:
+    """Offer at most `limit` chargers (online Auto Charge ones first, unusable ones last with why) and the total.
+
+    Each tier is its own ordered, limited query, so the screen costs the same with ten or ten thousand chargers.
+    """
+    named = [contains_text(Charger.charge_box_id, search.strip())] if search.strip() else []
+    busy = sa.select(PairingSession.charger_id).where(PairingSession.state == WAITING, PairingSession.deadline > utcnow())
+    usable = sa.and_(Charger.registration == "accepted", Charger.online.is_(True), Charger.id.not_in(busy))
+    # Usable ones first, each group by Auto Charge support (supported, unknown); chargers that do not support it last.
+    tiers = [sa.and_(ready, Charger.autocharge == support) for ready in (usable, ~usable) for support in SUPPORT_RANK]
+    tiers.append(Charger.autocharge.not_in(SUPPORT_RANK))
+    found: list[Charger] = []
+    for tier in tiers:
+        if len(found) < limit:
+            query = sa.select(Charger).where(tier, *named).order_by(Charger.charge_box_id, Charger.id)
+            found += db.session.scalars(query.limit(limit - len(found)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Charger).where(*named)) or 0
+    return _choices(found), total
+
+
+def _choices(found: list[Charger]) -> list[ChargerChoice]:
+    """Say for each offered charger whether it can be chosen, with a note or the reason why not."""
+    ids = [charger.id for charger in found]
+    waiting = {p.charger_id: p for p in db.session.scalars(_waiting().where(PairingSession.charger_id.in_(ids)))}
     choices = []
-    for charger in db.session.scalars(sa.select(Charger).order_by(Charger.charge_box_id)):
+    for charger in found:
         reason = _unavailable_reason(charger)
-        if not reason and charger.id in waiting:
-            reason = _conflict_message(waiting[charger.id], on_charger=True)
+        other = waiting.get(charger.id)
+        if not reason and other is not None and other.deadline > utcnow():
+            reason = _conflict_message(other, on_charger=True)
         note = (
             "Auto Charge support unknown: pairing works only if this charger reports the vehicle's identifier."
             if charger.autocharge == "unknown"
             else ""
         )
         choices.append(ChargerChoice(charger, not reason, note, reason))
-    rank = {"supported": 0, "unknown": 1}
-    return sorted(choices, key=lambda c: (not c.selectable, rank.get(c.charger.autocharge, 2)))
+    return choices
 
 
 def start(vehicle_id: int, charger_id: int, admin_id: int | None = None) -> PairingSession:

@@ -252,8 +252,3 @@ def reveal_token(tx_id: int, admin_id: int) -> str:
         audit.record("transaction.token_revealed", "transaction", tx.id, admin_id=admin_id)
         return tx.id_token or ""
 
-
-def charger_choices() -> list[tuple[int, str]]:
-    """Return (id, charge box id) of every charger, by charge box id, for the charger filter."""
-    query = sa.select(Charger.id, Charger.charge_box_id).order_by(Charger.charge_box_id)
-    return [(row.id, row.charge_box_id) for row in db.session.execute(query)]

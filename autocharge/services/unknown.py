@@ -1,12 +1,14 @@
 """Identifiers that were refused, and pairing one of them to a vehicle directly (it was already seen: no plug-in)."""
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from ..db import writing
 from ..extensions import db
 from ..models import UnknownIdentifier, User, Vehicle
-from . import NotFound, ServiceError, audit, identifiers, pairing, vehicles
+from . import NotFound, ServiceError, audit, identifiers, pairing, users_query, vehicles
 from .identifiers import Identifier
+from .paging import PER_PAGE, Page, count, load_in_order, page_ids
 
 KINDS = ("vehicle", "rfid")
 MASK = "••"
@@ -28,19 +30,9 @@ def masked(row: UnknownIdentifier) -> str:
 
 
 def find_users(query: str, limit: int = 20) -> list[User]:
-    """Return users whose name or email contains `query` (to pick whose vehicle an identifier is)."""
+    """Return users (any status) whose name, email, RFID tag or plate contains `query`: whose vehicle it may be."""
     text = (query or "").strip()
-    if not text:
-        return []
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(sa.or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")))
-            .order_by(User.name, User.id)
-            .limit(limit)
-        )
-    )
+    return users_query.pick(text, limit, status=None) if text else []
 
 
 def get(unknown_id: int) -> UnknownIdentifier:
@@ -51,17 +43,14 @@ def get(unknown_id: int) -> UnknownIdentifier:
     return row
 
 
-def list_unknown(kind: str = "vehicle", limit: int = 500) -> list[UnknownIdentifier]:
-    """Return the most recently refused identifiers of one kind, newest first."""
+def page(kind: str = "vehicle", number: int = 1, per_page: int = PER_PAGE) -> Page:
+    """Return one counted page of refused identifiers of one kind, most recently seen first, with their charger."""
     if kind not in KINDS:
         raise ServiceError(f"Kind must be one of {', '.join(KINDS)}.")
-    query = (
-        sa.select(UnknownIdentifier)
-        .where(UnknownIdentifier.kind == kind)
-        .order_by(UnknownIdentifier.last_seen.desc(), UnknownIdentifier.id.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
+    query = sa.select(UnknownIdentifier.id).where(UnknownIdentifier.kind == kind)
+    total = count(query)
+    ids = page_ids(query, (UnknownIdentifier.last_seen, UnknownIdentifier.id), True, total, max(number, 1), per_page)
+    return Page(load_in_order(UnknownIdentifier, ids, joinedload(UnknownIdentifier.charger)), number, per_page, total)
 
 
 def reveal(unknown_id: int, admin_id: int | None = None) -> str:

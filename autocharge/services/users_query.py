@@ -80,6 +80,12 @@ def page(flt: UserFilter, sort: str = DEFAULT_SORT, descending: bool = False, nu
     return Page(load_in_order(User, ids, selectinload(User.tags)), number, per_page, total)
 
 
+def pick(search: str = "", limit: int = 20, status: str | None = "active") -> list[User]:
+    """Return at most `limit` users by name that match a search (any when empty): the choices of a user picker."""
+    query = sa.select(User).where(*_conditions(UserFilter(search=search, status=status)))
+    return list(db.session.scalars(query.order_by(User.name, User.id).limit(limit)))
+
+
 def plates_by_user(user_ids: list[int]) -> dict[int, list[Vehicle]]:
     """Return each user's current (pending or active) vehicles, by plate, for the Vehicles column."""
     if not user_ids:

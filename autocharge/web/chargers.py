@@ -1,13 +1,16 @@
 """The Chargers screen: the live list, adding chargers, registration, Auto Charge support and passwords."""
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..db import utcnow
 from ..extensions import htmx
 from ..models import Charger
-from ..services import NotFound, ServiceError, chargers, transactions_query, users
+from ..services import NotFound, ServiceError, chargers, chargers_query, transactions_query, users_query
+from ..services.chargers_query import ChargerFilter
+from ..services.paging import clamp_per_page
 from .helpers import act, field_errors, form_page, page_or_partial
+from .tables import kept, page_number, table_response
 
 bp = Blueprint("chargers", __name__, url_prefix="/chargers")
 
@@ -28,13 +31,54 @@ def get_charger(charger_id: int) -> Charger:
         abort(404, f"Charger {charger_id} does not exist.")
 
 
+FILTER_ARGS = ("q", "status", "connection", "autocharge", "per_page")
+ROWS_TARGET = "charger-rows"  # the <tbody> whose poll asks for its rows again
+START_USERS = 20  # users offered at once to start a charge for; a search finds the others
+
+
+def _filter(args) -> ChargerFilter:
+    """Return the filter the arguments ask for; raise ServiceError for a value that is not offered."""
+    return ChargerFilter(
+        search=args.get("q", "").strip(),
+        status=args.get("status", "").strip() or None,
+        connection=args.get("connection", "").strip() or None,
+        autocharge=args.get("autocharge", "").strip() or None,
+    )
+
+
+def _list_context(args, counted: bool = True) -> dict:
+    """Return the Chargers list's context: one page of chargers (uncounted rows only unless `counted`)."""
+    filters = kept(args, FILTER_ARGS)
+    number, per_page = page_number(args), clamp_per_page(args.get("per_page", type=int))
+    context = {"filters": filters, "now": utcnow(), "error": None, "page": None, "chargers": []}
+    context["here"] = url_for("chargers.index", **filters, **({"page": number} if number > 1 else {}))
+    try:
+        flt = _filter(args)
+    except ServiceError as exc:
+        context["error"] = str(exc)
+        return context
+    if counted:
+        context["page"] = chargers_query.page(flt, number, per_page)
+        context["chargers"] = context["page"].items
+    else:
+        context["chargers"] = chargers_query.rows(flt, number, per_page)
+    return context
+
+
 @bp.route("/")
 @login_required
 def index():
-    """Show every charger; htmx polls refresh only the rows."""
-    return page_or_partial(
-        "chargers/index.html", "chargers/_charger_rows.html", chargers=chargers.list_chargers(), now=utcnow()
-    )
+    """Show a page of chargers: search and filters; htmx polls refresh only the rows on screen."""
+    polled = bool(htmx) and htmx.target == ROWS_TARGET
+    context = _list_context(request.args, counted=not polled)
+    if polled:
+        response = make_response(render_template("chargers/_charger_rows.html", **context))
+    else:
+        response = table_response("chargers/index.html", "chargers/_results.html", **context)
+    if context["error"]:
+        response.status_code = 400
+    response.vary.update(("HX-Request", "HX-Target"))
+    return response
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -62,7 +106,13 @@ def new():
     return redirect(url_for("chargers.detail", charger_id=charger.id))
 
 
-def _detail_context(charger: Charger, forms: bool = True) -> dict:
+def _start_users(search: str) -> dict:
+    """Return the active users the start form offers (at most START_USERS) and whether more match."""
+    found = users_query.pick(search, limit=START_USERS + 1)
+    return {"user_q": search, "start_users": found[:START_USERS], "more_users": len(found) > START_USERS}
+
+
+def _detail_context(charger: Charger, forms: bool = True, user_q: str = "") -> dict:
     """Return what the detail page shows (only the live status part when `forms` is false)."""
     context = {
         "charger": charger,
@@ -71,17 +121,28 @@ def _detail_context(charger: Charger, forms: bool = True) -> dict:
         "active": transactions_query.active_on_charger(charger.id),
     }
     if forms:  # the users to start a charge for; not needed by the status polls
-        context["users"] = [u for u in users.list_users() if u.active]
+        context.update(_start_users(user_q))
     return context
 
 
 @bp.route("/<int:charger_id>")
 @login_required
 def detail(charger_id: int):
-    """Show one charger with its actions; htmx polls refresh only its live status."""
+    """Show one charger with its actions (`user_q` finds users to start for); htmx polls refresh its status."""
     charger = get_charger(charger_id)
-    context = _detail_context(charger, forms=not htmx)
+    context = _detail_context(charger, forms=not htmx, user_q=request.args.get("user_q", "").strip())
     return page_or_partial("chargers/detail.html", "chargers/_charger_status.html", **context)
+
+
+@bp.route("/<int:charger_id>/start-users")
+@login_required
+def start_users(charger_id: int):
+    """Return the start form's user choice for a search (htmx active search); without htmx, the page with it."""
+    charger = get_charger(charger_id)
+    search = request.args.get("user_q", "").strip()
+    if not htmx:
+        return redirect(url_for("chargers.detail", charger_id=charger.id, user_q=search or None))
+    return render_template("chargers/_start_users.html", charger=charger, **_start_users(search))
 
 
 @bp.route("/<int:charger_id>/registration", methods=["POST"])

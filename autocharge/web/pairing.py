@@ -26,6 +26,20 @@ def _status_context(session: PairingSession) -> dict:
     return {"session": session, "remaining": pairing.remaining_seconds(session), "poll_ms": int(poll * 1000)}
 
 
+def _choose_page(user, vehicle, status: int = 200, error: str | None = None):
+    """Render the Pair screen with the chargers the search (`q`) finds; only the choices for htmx."""
+    search = request.args.get("q", "").strip()
+    choices, total = pairing.charger_choices(search)
+    context = {"user": user, "vehicle": vehicle, "choices": choices, "total": total, "search": search, "error": error}
+    if htmx and request.method == "GET":
+        response = make_response(render_template("pairing/_choices.html", **context))
+        response.vary.add("HX-Request")
+        return response
+    response = form_page("pairing/choose.html", status, **context)
+    response.vary.add("HX-Request")
+    return response
+
+
 @bp.route("/users/<int:user_id>/vehicles/<int:vehicle_id>/pair", methods=["GET", "POST"])
 @login_required
 def choose(user_id: int, vehicle_id: int):
@@ -34,23 +48,14 @@ def choose(user_id: int, vehicle_id: int):
     waiting = pairing.waiting_for_vehicle(vehicle.id)
     if waiting is not None and pairing.refresh(waiting.id).state == "waiting":
         return redirect(url_for("pairing.panel", session_id=waiting.id))
-    if request.method == "POST":
-        try:
-            session = pairing.start(vehicle.id, request.form.get("charger_id", type=int) or 0, current_user.id)
-        except ServiceError as exc:
-            error = "Choose a charger from the list." if isinstance(exc, NotFound) else str(exc)
-            return form_page(
-                "pairing/choose.html",
-                409 if isinstance(exc, pairing.PairingConflict) else 422,
-                user=user,
-                vehicle=vehicle,
-                choices=pairing.charger_choices(vehicle.id),
-                error=error,
-            )
-        return redirect(url_for("pairing.panel", session_id=session.id))
-    return form_page(
-        "pairing/choose.html", user=user, vehicle=vehicle, choices=pairing.charger_choices(vehicle.id), error=None
-    )
+    if request.method == "GET":
+        return _choose_page(user, vehicle)
+    try:
+        session = pairing.start(vehicle.id, request.form.get("charger_id", type=int) or 0, current_user.id)
+    except ServiceError as exc:
+        error = "Choose a charger from the list." if isinstance(exc, NotFound) else str(exc)
+        return _choose_page(user, vehicle, 409 if isinstance(exc, pairing.PairingConflict) else 422, error)
+    return redirect(url_for("pairing.panel", session_id=session.id))
 
 
 @bp.route("/pairing/<int:session_id>")

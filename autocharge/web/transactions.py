@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from ..db import utcnow
 from ..extensions import htmx
 from ..models.transaction import ORIGINS
-from ..services import NotFound, ServiceError, charts, exports, transactions_query, users
+from ..services import NotFound, ServiceError, chargers, charts, exports, transactions_query, users
 from ..services.paging import clamp_per_page
 from ..services.transactions_query import TransactionFilter
 from .tables import (
@@ -52,11 +52,13 @@ def _table(args) -> dict:
     sort, descending = sort_choice(args, transactions_query.SORTS, transactions_query.DEFAULT_SORT, True)
     filters = kept(args, FILTER_ARGS)
     context = {"filters": filters, "sort": sort, "descending": descending, "shown": shown_columns("transactions")}
-    context.update(error=None, page=None, now=utcnow(), origins=ORIGINS, chosen_user=None)
+    context.update(error=None, page=None, now=utcnow(), origins=ORIGINS, chosen_user=None, chosen_charger=None)
     try:
         flt = _filter(args)
         if flt.user_id is not None:
             context["chosen_user"] = users.get(flt.user_id)
+        if flt.charger_id is not None:
+            context["chosen_charger"] = chargers.get(flt.charger_id)
     except (ServiceError, NotFound) as exc:
         context["error"] = str(exc)
         return context
@@ -69,10 +71,7 @@ def _table(args) -> dict:
 @login_required
 def index():
     """List transactions with filters, sort and counted pages (the results partial for htmx)."""
-    context = _table(request.args)
-    if not htmx or htmx.history_restore_request:
-        context["chargers"] = transactions_query.charger_choices()
-    return table_response("transactions/index.html", "transactions/_results.html", **context)
+    return table_response("transactions/index.html", "transactions/_results.html", **_table(request.args))
 
 
 @bp.route("/columns", methods=["POST"])

@@ -6,7 +6,9 @@ from flask_login import current_user, login_required
 from ..extensions import htmx
 from ..models import UnknownIdentifier
 from ..services import NotFound, ServiceError, unknown
+from ..services.paging import clamp_per_page
 from .helpers import form_page
+from .tables import page_number, table_response
 from .vehicles import get_user
 
 bp = Blueprint("unknown", __name__, url_prefix="/unknown-identifiers")
@@ -31,9 +33,9 @@ def _kind() -> str:
 def index():
     """List refused identifiers, masked: identifiers are personal data, revealed one at a time on request."""
     kind = _kind()
-    return render_template(
-        "unknown/index.html", kind=kind, rows=unknown.list_unknown(kind), masked=unknown.masked, revealed={}
-    )
+    page = unknown.page(kind, page_number(request.args), clamp_per_page(request.args.get("per_page", type=int)))
+    context = {"kind": kind, "page": page, "masked": unknown.masked, "revealed": {}}
+    return table_response("unknown/index.html", "unknown/_results.html", **context)
 
 
 @bp.route("/<int:unknown_id>/reveal")
@@ -47,7 +49,7 @@ def reveal(unknown_id: int):
     return render_template(
         "unknown/index.html",
         kind=row.kind,
-        rows=unknown.list_unknown(row.kind),
+        page=unknown.page(row.kind),
         masked=unknown.masked,
         revealed={row.id: value},
     )

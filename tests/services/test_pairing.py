@@ -281,7 +281,8 @@ def test_charger_choices_order_and_reasons(vehicle, driver, charger, admin):
         set_online(chargers.add_charger(box_id, autocharge=support).id, online)
     busy = chargers.by_box_id("D-BUSY")
     pairing.start(vehicles.add_vehicle(driver.id, "ZZ-1").id, busy.id, admin.id)
-    choices = pairing.charger_choices(vehicle.id)
+    choices, total = pairing.charger_choices()
+    assert total == 6
     assert [(c.charger.charge_box_id, c.selectable) for c in choices] == [
         ("CP-1", True),
         ("E-YES", True),

@@ -31,10 +31,10 @@ def test_refused_identifiers_are_counted(refused, charger):
     assert (refused.value, refused.raw, refused.attempts, refused.reason) == (VID, "vid:0a1b2c3d4e5f", 2, "unknown")
     assert refused.charger_id == charger.id and refused.first_seen <= refused.last_seen
     authorization.authorize(charger.id, "NOSUCHCARD")
-    assert [r.value for r in unknown.list_unknown("vehicle")] == [VID]
-    assert [r.value for r in unknown.list_unknown("rfid")] == ["NOSUCHCARD"]
+    assert [r.value for r in unknown.page("vehicle").items] == [VID]
+    assert [r.value for r in unknown.page("rfid").items] == ["NOSUCHCARD"]
     with pytest.raises(ServiceError):
-        unknown.list_unknown("other")
+        unknown.page("other").items
 
 
 def test_reveal_is_audited(refused, admin):
@@ -82,6 +82,6 @@ def test_pair_directly_has_the_same_checks(refused, driver, other_driver, charge
 
 def test_rfid_rows_cannot_be_paired(charger, driver):
     authorization.authorize(charger.id, "NOSUCHCARD")
-    row = unknown.list_unknown("rfid")[0]
+    row = unknown.page("rfid").items[0]
     with pytest.raises(ServiceError, match="RFID"):
         unknown.pair_directly(row.id, driver.id, plate="AB-1")

@@ -22,7 +22,7 @@ def refused(world):
     """Have CP-1 refuse VID twice and an RFID card once; return the vehicle identifier's row id."""
     for token in (f"VID:{VID}", f"vid:{VID.lower()}", "NOSUCHCARD"):
         assert world.authorize(token) == "Invalid"
-    return world.run(lambda: unknown.list_unknown("vehicle")[0].id)
+    return world.run(lambda: unknown.page("vehicle").items[0].id)
 
 
 def test_list_is_masked_with_where_when_and_how_often(logged_in, refused):
@@ -96,5 +96,5 @@ def test_pair_directly_refuses_with_the_same_checks(logged_in, world, refused):
 
 
 def test_rfid_rows_cannot_be_paired(logged_in, world, refused):
-    row = world.run(lambda: unknown.list_unknown("rfid")[0].id)
+    row = world.run(lambda: unknown.page("rfid").items[0].id)
     assert logged_in.client.get(f"/unknown-identifiers/{row}/pair").status_code == 404
