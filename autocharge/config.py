@@ -15,6 +15,15 @@ DEFAULTS = {
     "AUTOCHARGE_PAIRING_TIMEOUT": 180,
     "AUTOCHARGE_PAIRING_POLL_SECONDS": 1.0,
     "AUTOCHARGE_LAST_SEEN_EVERY": 5.0,  # seconds between last-seen writes per charger
+    # Per charger: frames read at once after a quiet spell, then frames per second (0: no pacing). A real
+    # charger waits for each answer, so even its backlog after a reconnect stays within these.
+    "AUTOCHARGE_CHARGER_BURST": 500,
+    "AUTOCHARGE_CHARGER_RATE": 50.0,
+    "AUTOCHARGE_MAX_MESSAGE": 1024 * 1024,  # bytes per OCPP message, all fragments together (close 1009 past it)
+    "AUTOCHARGE_MAX_PENDING_CHARGERS": 100,  # unknown chargers registered as pending, at most, waiting for an admin
+    "AUTOCHARGE_PENDING_PER_MINUTE": 10,  # new pending chargers per minute, at most (per process)
+    "AUTOCHARGE_CHARGER_AUTH_DELAY_MAX": 60,  # seconds: longest wait imposed after repeated wrong charger passwords
+    "AUTOCHARGE_PASSWORD_CHECKS": 2,  # admin password hashes computed at once (~32 MiB each); more wait their turn
     "AUTOCHARGE_LOGIN_MAX_FAILURES": 5,
     "AUTOCHARGE_LOGIN_LOCK_SECONDS": 300,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session

@@ -4,21 +4,22 @@ import contextlib
 import json
 import logging
 import socket
-import struct
 import time
 import uuid
 
+import gevent
 from flask import Flask
 from gevent import Timeout
 from gevent.event import AsyncResult
 from gevent.lock import Semaphore
 from geventwebsocket.exceptions import WebSocketError
-from geventwebsocket.websocket import WebSocket
 
 from .. import hotsql
 from ..extensions import db
 from ..services import charger_state
 from . import dispatcher, last_seen, registry
+from .pace import Pace
+from .websocket import OcppWebSocket
 
 log = logging.getLogger("autocharge.ocpp")
 
@@ -61,7 +62,7 @@ class Connection:
     )
 
     def __init__(
-        self, ws: WebSocket, charger_id: int, charge_box_id: str, version: str, registration: str, conn_id: str
+        self, ws: OcppWebSocket, charger_id: int, charge_box_id: str, version: str, registration: str, conn_id: str
     ):
         self.ws = ws
         self.charger_id = charger_id
@@ -136,7 +137,7 @@ class Connection:
             result.set_exception(ConnectionClosed(f"{self.charge_box_id} disconnected."))
 
 
-def serve_connection(app: Flask, ws: WebSocket, charger_id: int, charge_box_id: str, version: str) -> None:
+def serve_connection(app: Flask, ws: OcppWebSocket, charger_id: int, charge_box_id: str, version: str) -> None:
     """Serve one charger socket until it closes; run in the upgrade request's greenlet, after the view."""
     from . import outbox  # it needs this module's exceptions
 
@@ -152,6 +153,7 @@ def serve_connection(app: Flask, ws: WebSocket, charger_id: int, charge_box_id: 
         log.info("%s reconnected; closing its previous socket", charge_box_id)
         old.close()
     log.info("%s connected (OCPP %s, %s)", charge_box_id, version, registration)
+    ws.max_message = app.config["AUTOCHARGE_MAX_MESSAGE"]
     _set_idle_timeout(ws, app.config["AUTOCHARGE_HEARTBEAT_INTERVAL"] * IDLE_HEARTBEATS)
     try:
         _receive_loop(app, conn)
@@ -164,41 +166,47 @@ def serve_connection(app: Flask, ws: WebSocket, charger_id: int, charge_box_id: 
         log.info("%s disconnected", charge_box_id)
 
 
-def close_socket(ws: WebSocket, reason: str = "") -> None:
+def close_socket(ws: OcppWebSocket, reason: str = "") -> None:
     """Send a close frame (1000, `reason`) unless the socket is already closed, and mark it closed."""
-    if ws.closed:
-        return
-    # gevent-websocket's own close() drops the status code and mangles a bytes reason.
-    with contextlib.suppress(OSError, AttributeError):
-        ws.send_frame(struct.pack("!H", 1000) + reason.encode()[:123], ws.OPCODE_CLOSE)
-    ws.closed = True
+    ws.close_with(1000, reason)
 
 
 def _receive_loop(app: Flask, conn: Connection) -> None:
-    """Handle frames one by one; nothing of one frame's database work outlives it."""
+    """Handle frames one by one, paced; nothing of one frame's database work outlives it."""
+    pace = Pace(app.config["AUTOCHARGE_CHARGER_RATE"], app.config["AUTOCHARGE_CHARGER_BURST"])
     # One app context for the socket's life (pushing one per frame was a measurable share of a frame's cost);
     # the ORM session and the hot path's transaction still end with every frame.
     with app.app_context():
         while True:
+            pace.take()
             try:
                 text = conn.ws.receive()
             except WebSocketError:
                 return
             if text is None:
                 return
-            try:
-                reply = dispatcher.handle(conn, text)
-                _mark_seen(app, conn)
-            except Exception:  # a bug outside the handlers (they answer InternalError themselves): keep the socket
-                log.exception("%s: frame not handled", conn.charge_box_id)
-                continue
-            finally:
-                _end_frame()
+            reply = _handle(app, conn, text)
             if reply is not None:
                 try:
                     conn.send(reply)
                 except WebSocketError:
                     return
+            # A socket that always has data never blocks, and SQLite never yields: without this one busy
+            # charger would hold the process, every other charger and the web UI waiting behind it.
+            gevent.sleep(0)
+
+
+def _handle(app: Flask, conn: Connection, text: str | bytes) -> str | None:
+    """Return the answer to one frame; a failure outside the handlers still answers a Call (never silence)."""
+    try:
+        reply = dispatcher.handle(conn, text)
+        _mark_seen(app, conn)
+        return reply
+    except Exception:  # a bug outside the handlers (they answer InternalError themselves): keep the socket
+        log.exception("%s: frame not handled", conn.charge_box_id)
+        return dispatcher.internal_error(text)
+    finally:
+        _end_frame()
 
 
 def _end_frame() -> None:
@@ -216,7 +224,7 @@ def _mark_seen(app: Flask, conn: Connection) -> None:
         log.exception("%s: could not record last seen", conn.charge_box_id)
 
 
-def _set_idle_timeout(ws: WebSocket, seconds: float) -> None:
+def _set_idle_timeout(ws: OcppWebSocket, seconds: float) -> None:
     """Make a silent socket's receive fail after `seconds`, so half-open connections end."""
     sock = getattr(ws.handler, "socket", None)
     if sock is not None and seconds > 0:

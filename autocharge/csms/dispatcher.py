@@ -5,6 +5,8 @@ CallError codes per case (OCPP-J 1.6 section 4.2.3, OCPP 2.0.1 part 4 section 4.
     case                                   1.6                            2.0.1
     not valid JSON                         FormationViolation             FormatViolation
     not an array / messageId unreadable    FormationViolation (id "-1")   RpcFrameworkError (id "-1")
+    messageId longer than 36 characters    FormationViolation (id "-1")   RpcFrameworkError (id "-1")
+    JSON nested too deeply                 FormationViolation             FormatViolation
     unknown MessageTypeId                  FormationViolation             MessageTypeNotSupported
     wrong element count or types           FormationViolation             FormatViolation
     unknown action                         NotImplemented                 NotImplemented
@@ -20,6 +22,7 @@ CallError codes per case (OCPP-J 1.6 section 4.2.3, OCPP 2.0.1 part 4 section 4.
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -31,6 +34,9 @@ log = logging.getLogger("autocharge.ocpp")
 CALL, CALL_RESULT, CALL_ERROR = 2, 3, 4
 LENGTHS = {CALL: 4, CALL_RESULT: 3, CALL_ERROR: 5}
 UNREADABLE_ID = "-1"
+MAX_ID = 36  # OCPP-J: a messageId is at most 36 characters (a UUID)
+# The messageId of a Call whose JSON could not be read as a whole (nested too deeply, a bug), so it can be answered.
+_CALL_ID = re.compile(rb'\s*\[\s*2\s*,\s*"([^"\\]{1,%d})"' % MAX_ID)
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,23 @@ def handle(conn, text: str | bytes) -> str | None:
     except FrameError as exc:
         log.info("%s: %s %s", conn.charge_box_id, exc.code, exc.description)
         return error_frame(exc.unique_id, exc.code, exc.description)
+    except RecursionError:  # JSON nested deeper than Python recurses: a malformed message, not our failure
+        log.info("%s: message nested too deeply", conn.charge_box_id)
+        return error_frame(call_id(text) or UNREADABLE_ID, protocol.format_code, "Message is nested too deeply.")
     return json.dumps([CALL_RESULT, unique_id, codec.to_payload(result)], separators=(",", ":"))
+
+
+def call_id(text: str | bytes) -> str | None:
+    """Return the messageId of a frame that starts like a Call, read without decoding the whole JSON."""
+    head = text[:64].encode() if isinstance(text, str) else bytes(text[:64])
+    match = _CALL_ID.match(head)
+    return match.group(1).decode(errors="replace") if match else None
+
+
+def internal_error(text: str | bytes) -> str | None:
+    """Return the InternalError answer to a Call that failed outside its handler (None if it was no Call)."""
+    unique_id = call_id(text)
+    return None if unique_id is None else error_frame(unique_id, "InternalError", "Message could not be processed.")
 
 
 def parse(protocol: Protocol, text: str | bytes) -> list:
@@ -88,6 +110,8 @@ def parse(protocol: Protocol, text: str | bytes) -> list:
     type_id, unique_id = message[0], message[1]
     if not isinstance(unique_id, str) or not unique_id:
         raise FrameError(protocol.frame_code, "MessageId is missing or not a string.")
+    if len(unique_id) > MAX_ID:
+        raise FrameError(protocol.frame_code, f"MessageId is longer than {MAX_ID} characters.")
     if type(type_id) is not int or type_id not in LENGTHS:
         raise FrameError(protocol.type_code, f"MessageTypeId {type_id!r} is not supported.", unique_id)
     if len(message) != LENGTHS[type_id]:

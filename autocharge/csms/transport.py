@@ -5,12 +5,10 @@ import hashlib
 
 from flask import Blueprint, Response, current_app, request
 from gevent.pywsgi import WSGIHandler
-from geventwebsocket.exceptions import ProtocolError
 from geventwebsocket.handler import WebSocketHandler
-from geventwebsocket.websocket import Header, WebSocket
-from wsaccel.xormask import XorMaskerSimple
 
 from ..services import chargers
+from .websocket import OcppWebSocket
 
 bp = Blueprint("ocpp", __name__)
 
@@ -18,16 +16,6 @@ SUBPROTOCOLS = {"ocpp2.0.1": "2.0.1", "ocpp1.6": "1.6"}  # in order of preferenc
 ACCEPT_KEY = "autocharge.accept_websocket"
 SERVE_KEY = "autocharge.serve_websocket"
 WS_READ_BUFFER = 1024  # bytes; most OCPP frames fit, longer ones are read straight from the socket
-MAX_FRAME = 1024 * 1024  # bytes; a frame claiming more closes the socket
-
-
-def _mask(self, payload):
-    """Unmask a frame with wsaccel's C masker instead of gevent-websocket's per-byte Python loop."""
-    return XorMaskerSimple(self.mask).process(payload)
-
-
-Header.mask_payload = _mask
-Header.unmask_payload = _mask
 
 
 class OcppHandler(WebSocketHandler):
@@ -72,7 +60,7 @@ class OcppHandler(WebSocketHandler):
         if serve is not None and self.websocket is not None:
             serve_connection(serve[0], self.websocket, *serve[1:])
 
-    def accept(self, subprotocol: str) -> WebSocket | None:
+    def accept(self, subprotocol: str) -> OcppWebSocket | None:
         """Send the 101 with `subprotocol` and return the socket, or None if the handshake is invalid."""
         version = self.environ.get("HTTP_SEC_WEBSOCKET_VERSION")
         key = self.environ.get("HTTP_SEC_WEBSOCKET_KEY", "").strip()
@@ -83,7 +71,7 @@ class OcppHandler(WebSocketHandler):
         if version not in self.SUPPORTED_VERSIONS or not valid_key:
             return None
         accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode("latin-1")).digest()).decode()
-        self.websocket = WebSocket(self.environ, self._stream(), self)
+        self.websocket = OcppWebSocket(self.environ, self._stream(), self)
         self.environ["wsgi.websocket"] = self.websocket
         self.start_response(
             "101 Switching Protocols",
@@ -103,17 +91,7 @@ class OcppHandler(WebSocketHandler):
         from geventwebsocket.handler import Stream
 
         self._shrink_read_buffer()
-        stream = Stream(self)
-        read = stream.read
-
-        def bounded_read(size: int) -> bytes:
-            # gevent-websocket would allocate whatever length a frame header claims.
-            if size > MAX_FRAME:
-                raise ProtocolError(f"Frame of {size} bytes refused (at most {MAX_FRAME}).")
-            return read(size)
-
-        stream.read = bounded_read
-        return stream
+        return Stream(self)
 
     def _shrink_read_buffer(self) -> None:
         """Swap pywsgi's 8 KiB request read buffer for a small one: idle chargers number in the thousands.

@@ -7,6 +7,7 @@ import pytest
 from .support import PROTOCOLS
 
 LONG = "X" * 40
+DEEP = "[" * 5000 + "]" * 5000  # deeper than Python's json module recurses
 # case: (1.6 frame, 1.6 code, 2.0.1 frame, 2.0.1 code). The answer carries messageId "m1", or "-1" for the
 # cases in UNREADABLE_ID where the frame gives no messageId that can be read.
 CASES = {
@@ -30,6 +31,18 @@ CASES = {
         "FormationViolation",
         '["2", "m1", "Heartbeat", {}]',
         "MessageTypeNotSupported",
+    ),
+    "messageId longer than 36 characters": (
+        f'[2, "{"i" * 5000}", "Heartbeat", {{}}]',
+        "FormationViolation",
+        f'[2, "{"i" * 5000}", "Heartbeat", {{}}]',
+        "RpcFrameworkError",
+    ),
+    "nested too deeply": (
+        f'[2, "m1", "DataTransfer", {{"vendorId": "acme", "data": {DEEP}}}]',
+        "FormationViolation",
+        f'[2, "m1", "DataTransfer", {{"vendorId": "acme", "data": {DEEP}}}]',
+        "FormatViolation",
     ),
     "payload missing": ('[2, "m1", "Heartbeat"]', "FormationViolation", '[2, "m1", "Heartbeat"]', "FormatViolation"),
     "payload not an object": (
@@ -104,7 +117,13 @@ CASES = {
         "InternalError",
     ),
 }
-UNREADABLE_ID = {"not JSON", "not an array", "empty array", "messageId not a string"}
+UNREADABLE_ID = {
+    "not JSON",
+    "not an array",
+    "empty array",
+    "messageId not a string",
+    "messageId longer than 36 characters",
+}
 
 
 def test_each_bad_frame_gets_its_callerror_and_the_socket_stays_open(booted, version):

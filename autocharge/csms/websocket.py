@@ -1,0 +1,101 @@
+"""gevent-websocket's WebSocket with limits: a message's total size across fragments, and close codes with reasons."""
+
+import contextlib
+import struct
+
+from geventwebsocket.exceptions import ProtocolError, WebSocketError
+from geventwebsocket.websocket import Header, WebSocket
+from wsaccel.xormask import XorMaskerSimple
+
+MAX_MESSAGE = 1024 * 1024  # bytes in one message, all its fragments together (the largest OCPP frames are ~100 KiB)
+TOO_BIG, PROTOCOL_ERROR, BAD_DATA, NORMAL = 1009, 1002, 1007, 1000
+
+
+def _mask(self, payload):
+    """Unmask a frame with wsaccel's C masker instead of gevent-websocket's per-byte Python loop."""
+    return XorMaskerSimple(self.mask).process(payload)
+
+
+Header.mask_payload = _mask
+Header.unmask_payload = _mask
+
+
+class MessageTooBig(WebSocketError):
+    """A message (or the fragments received of it so far) exceeds the size limit."""
+
+
+class OcppWebSocket(WebSocket):
+    """A WebSocket that refuses oversize messages before buffering them and always closes with a code and reason."""
+
+    max_message = MAX_MESSAGE
+
+    def read_message(self):
+        """Return the next text or binary message; raise MessageTooBig before reading a payload past the limit."""
+        opcode, message = None, bytearray()
+        while True:
+            header = Header.decode_header(self.stream)
+            if header.flags:
+                raise ProtocolError("Reserved bits set.")
+            # decode_header has already refused oversize or fragmented control frames.
+            if len(message) + header.length > self.max_message:
+                raise MessageTooBig(f"Message larger than {self.max_message} bytes.")
+            payload = self._payload(header)
+            if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY):
+                if opcode:
+                    raise ProtocolError("A new message started before the previous one ended.")
+                opcode = header.opcode
+            elif header.opcode == self.OPCODE_CONTINUATION:
+                if not opcode:
+                    raise ProtocolError("Continuation frame without a message.")
+            elif header.opcode == self.OPCODE_PING:
+                self.handle_ping(header, payload)
+                continue
+            elif header.opcode == self.OPCODE_PONG:
+                continue
+            elif header.opcode == self.OPCODE_CLOSE:
+                self.handle_close(header, payload)
+                return None
+            else:
+                raise ProtocolError(f"Unknown opcode {header.opcode}.")
+            message += payload
+            if header.fin:
+                break
+        if opcode == self.OPCODE_TEXT:
+            return self._decode_bytes(bytes(message))  # raises UnicodeError on invalid UTF-8
+        return bytes(message)
+
+    def _payload(self, header: Header) -> bytes:
+        """Read and unmask one frame's payload; raise WebSocketError when the peer hangs up midway."""
+        if not header.length:
+            return b""
+        payload = self.raw_read(header.length)
+        if len(payload) != header.length:
+            raise WebSocketError("Unexpected end of stream inside a frame.")
+        return header.unmask_payload(payload) if header.mask else payload
+
+    def receive(self):
+        """Return the next message, or None once the socket is closed (with a close code saying why)."""
+        if self.closed:
+            raise WebSocketError("Socket is already closed.")
+        try:
+            return self.read_message()
+        except MessageTooBig as exc:
+            self.close_with(TOO_BIG, str(exc))
+        except UnicodeError:
+            self.close_with(BAD_DATA, "Text message is not valid UTF-8.")
+        except ProtocolError as exc:
+            self.close_with(PROTOCOL_ERROR, str(exc) or "WebSocket protocol error.")
+        except TimeoutError:  # the socket's idle timeout: a half-open connection or a charger gone silent
+            self.close_with(NORMAL, "Nothing received within the idle timeout.")
+        except (OSError, WebSocketError):
+            self.close_with(NORMAL, "")
+        return None
+
+    def close_with(self, code: int = NORMAL, reason: str = "") -> None:
+        """Send a close frame with `code` and `reason` unless already closed, and mark the socket closed."""
+        if self.closed:
+            return
+        # gevent-websocket's own close() drops the status code and mangles a bytes reason.
+        with contextlib.suppress(OSError, AttributeError, WebSocketError):
+            self.send_frame(struct.pack("!H", code) + reason.encode()[:123], self.OPCODE_CLOSE)
+        self.closed = True

@@ -1,0 +1,119 @@
+"""One charger cannot take the process from the others: flooding is paced, oversize messages refused (issue 7)."""
+
+import json
+import struct
+import threading
+import time
+
+import pytest
+import websocket
+from websocket import ABNF
+
+from autocharge.services import chargers
+
+from .support import RawCharger
+
+
+def _open(server, box: str) -> RawCharger:
+    """Open a raw 1.6 socket to `server` as `box`."""
+    ws = websocket.create_connection(f"{server.ws_url}/{box}", subprotocols=["ocpp1.6"], timeout=30)
+    return RawCharger(ws)
+
+
+class Flood:
+    """A charger that pipelines `count` frames (and garbage) as fast as TCP takes them, reading answers in a thread."""
+
+    def __init__(self, client: RawCharger, count: int):
+        self.client, self.count, self.answers = client, count, []
+        frames = [
+            [2, f"f{n}", "Heartbeat", {}] if n % 3 else [2, f"f{n}", "Heartbeat", {"junk": n}] for n in range(count)
+        ]
+        texts = [json.dumps(frame) for frame in frames] + ["not json at all"]
+        # Encoded up front and sent in one go: a Python loop of send() calls would be the bottleneck, not the server.
+        self.blob = b"".join(ABNF.create_frame(text, ABNF.OPCODE_TEXT).format() for text in texts)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.sender = threading.Thread(target=lambda: self.client.ws.sock.sendall(self.blob), daemon=True)
+
+    def start(self) -> "Flood":
+        """Start sending and reading."""
+        self.reader.start()
+        self.sender.start()
+        return self
+
+    def _read(self) -> None:
+        while len(self.answers) <= self.count:
+            self.answers.append(self.client.recv(timeout=60))
+
+
+def _heartbeat_times(client: RawCharger, seconds: float) -> list[float]:
+    """Send Heartbeats one after the other for `seconds`; return each one's answer time."""
+    times, end = [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        started = time.monotonic()
+        client.result("Heartbeat", {})
+        times.append(time.monotonic() - started)
+        time.sleep(0.02)
+    return times
+
+
+@pytest.mark.parametrize(("rate", "count"), [(0, 60_000), (300, 1_500)])
+def test_a_flooding_charger_leaves_the_others_answered_and_gets_every_answer_in_order(
+    live_server_factory, database_url, in_db, rate, count
+):
+    in_db(lambda: [chargers.add_charger(box) for box in ("CP-1", "CP-2")])
+    server = live_server_factory(database_url, AUTOCHARGE_CHARGER_RATE=rate, AUTOCHARGE_CHARGER_BURST=100)
+    healthy, flooder = _open(server, "CP-2"), _open(server, "CP-1")
+    try:
+        started = time.monotonic()
+        flood = Flood(flooder, count).start()
+        times = _heartbeat_times(healthy, 2.0)
+        flood.reader.join(60)
+        took = time.monotonic() - started
+        assert max(times) < 1.0, f"the healthy charger waited {max(times):.2f} s"
+        assert [answer[1] for answer in flood.answers[:count]] == [f"f{n}" for n in range(count)]
+        codes = {answer[0] if answer[0] == 3 else answer[2] for answer in flood.answers[:count]}
+        assert codes == {3, "FormationViolation"}
+        assert flood.answers[count][:3] == [4, "-1", "FormationViolation"]  # the garbage at the end, answered too
+        if rate:  # paced: after the burst, no faster than the rate (back-pressure, nothing dropped)
+            assert took >= (count - 100) / rate * 0.9
+    finally:
+        healthy.close()
+        flooder.close()
+
+
+def _close_code(client: RawCharger) -> int:
+    """Read frames until the server's close frame; return its status code."""
+    while True:
+        opcode, data = client.ws.recv_data(control_frame=True)
+        if opcode == ABNF.OPCODE_CLOSE:
+            return struct.unpack("!H", data[:2])[0]
+
+
+def test_a_message_too_big_across_fragments_is_refused_before_it_is_buffered(
+    live_server_factory, database_url, in_db, fetch
+):
+    in_db(lambda: [chargers.add_charger(box) for box in ("CP-1", "CP-2")])
+    server = live_server_factory(database_url, AUTOCHARGE_MAX_MESSAGE=64 * 1024)
+    bystander, client = _open(server, "CP-2"), _open(server, "CP-1")
+    try:
+        # Small fragments are read as one message and answered...
+        head = json.dumps([2, "ok", "DataTransfer", {"vendorId": "acme", "data": "x" * 30_000}])
+        client.ws.send_frame(ABNF.create_frame(head[:10_000], ABNF.OPCODE_TEXT, fin=0))
+        client.ws.send_frame(ABNF.create_frame(head[10_000:20_000], ABNF.OPCODE_CONT, fin=0))
+        client.ws.send_frame(ABNF.create_frame(head[20_000:], ABNF.OPCODE_CONT, fin=1))
+        assert client.recv()[:2] == [3, "ok"]
+        # ...but fragments that together pass the limit close the socket with 1009 at the fragment that does.
+        client.ws.send_frame(ABNF.create_frame("[" + " " * 40_000, ABNF.OPCODE_TEXT, fin=0))
+        client.ws.send_frame(ABNF.create_frame(" " * 40_000, ABNF.OPCODE_CONT, fin=0))
+        assert _close_code(client) == 1009
+        assert bystander.result("Heartbeat", {})["currentTime"]
+    finally:
+        bystander.close()
+        client.close()
+
+
+def test_a_frame_header_claiming_too_much_is_refused_with_1009_before_its_payload(connect, charger):
+    client = connect()
+    # Only the header of a 2 MiB text frame (FIN, masked, 64-bit length, mask key): the payload never comes.
+    client.ws.sock.sendall(bytes([0x81, 0x80 | 127]) + struct.pack("!Q", 2 * 1024 * 1024) + b"mask")
+    assert _close_code(client) == 1009
