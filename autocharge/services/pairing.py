@@ -170,7 +170,9 @@ def charger_choices(search: str = "", limit: int = CHOICES) -> tuple[list[Charge
     Each tier is its own ordered, limited query, so the screen costs the same with ten or ten thousand chargers.
     """
     named = [contains_text(Charger.charge_box_id, search.strip())] if search.strip() else []
-    busy = sa.select(PairingSession.charger_id).where(PairingSession.state == WAITING, PairingSession.deadline > utcnow())
+    busy = sa.select(PairingSession.charger_id).where(
+        PairingSession.state == WAITING, PairingSession.deadline > utcnow()
+    )
     usable = sa.and_(Charger.registration == "accepted", Charger.online.is_(True), Charger.id.not_in(busy))
     # Usable ones first, each group by Auto Charge support (supported, unknown); chargers that do not support it last.
     tiers = [sa.and_(ready, Charger.autocharge == support) for ready in (usable, ~usable) for support in SUPPORT_RANK]

@@ -251,4 +251,3 @@ def reveal_token(tx_id: int, admin_id: int) -> str:
             raise NotFound(f"Transaction {tx_id} does not exist.")
         audit.record("transaction.token_revealed", "transaction", tx.id, admin_id=admin_id)
         return tx.id_token or ""
-

@@ -1,11 +1,13 @@
 """The Chargers screen: the live list, adding chargers, registration, Auto Charge support, passwords."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
 from autocharge.db import utcnow, writing
 from autocharge.extensions import db
-from autocharge.models import Charger, Connector, Transaction
+from autocharge.models import Charger, Connector, Transaction, User
 from autocharge.services import chargers, users
 
 
@@ -231,3 +233,75 @@ def test_status_shows_running_transactions_with_a_stop_button(app, logged_in, ch
     assert f"Transaction {tx_id}</a>" in partial and "on connector 2" in partial and "for Alice" in partial
     assert "1.500 kWh" in partial
     assert f'name="transaction_id" value="{tx_id}"' in partial and f'aria-label="Stop transaction {tx_id}"' in partial
+
+
+@pytest.fixture
+def drivers(app) -> dict[str, int]:
+    """Add active drivers Alice Schmidt and Bob Meyer and blocked Carl Schmidt; return their ids by first name."""
+    with app.app_context():
+        found = {
+            name.split()[0]: users.add_user(name, email).id
+            for name, email in (
+                ("Alice Schmidt", "alice@example.com"),
+                ("Bob Meyer", "bob@example.com"),
+                ("Carl Schmidt", "carl@example.com"),
+            )
+        }
+        users.set_status(found["Carl"], "blocked")
+        return found
+
+
+def offered(html: str) -> list[str]:
+    """Return the names the start form's user choice offers."""
+    choice = html.split('<select id="start-user"')[1].split("</select>")[0]
+    return re.findall(r'<option value="\d+" ?(?:selected)?>([^(<]+) \(', choice)
+
+
+def test_start_form_offers_active_users_and_searches_them(logged_in, charger, drivers):
+    html = logged_in.client.get(f"/chargers/{charger}").get_data(as_text=True)
+    assert offered(html) == ["Alice Schmidt", "Bob Meyer"]  # never the blocked one
+    assert 'hx-trigger="search, keyup delay:200ms changed"' in html and 'form="user-search"' in html
+    assert f'<form method="post" action="/chargers/{charger}/start"' in html and 'name="user_id"' in html
+    found = logged_in.client.get(f"/chargers/{charger}/start-users?user_q=schmidt", headers={"HX-Request": "true"})
+    partial = found.get_data(as_text=True)
+    assert "<html" not in partial and offered(partial) == ["Alice Schmidt"]
+    assert f'<option value="{drivers["Alice"]}" selected>' in partial  # the only match is chosen already
+
+
+def test_user_search_works_without_javascript(logged_in, charger, drivers):
+    response = logged_in.client.get(f"/chargers/{charger}/start-users?user_q=meyer")
+    assert response.status_code == 302 and response.headers["Location"] == f"/chargers/{charger}?user_q=meyer"
+    html = logged_in.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert offered(html) == ["Bob Meyer"] and 'value="meyer"' in html
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("", ["Alice Schmidt", "Bob Meyer"]),
+        ("BOB@", ["Bob Meyer"]),
+        ("carl", []),  # blocked
+        ("%", []),
+        ("_", []),
+        ("x" * 500, []),
+        ("<script>", []),
+    ],
+)
+def test_user_search_inputs(logged_in, charger, drivers, search, expected):
+    response = logged_in.client.get(f"/chargers/{charger}?user_q={search}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and offered(html) == expected
+    assert "<script>" not in html.split('id="start-user-q"')[1].split(">")[0]
+
+
+def test_start_form_offers_at_most_twenty_and_says_so(app, logged_in, charger):
+    with app.app_context(), writing() as session:
+        session.execute(sa.insert(User), [{"name": f"Driver {i:02d}", "email": f"d{i}@example.com"} for i in range(25)])
+    html = logged_in.client.get(f"/chargers/{charger}").get_data(as_text=True)
+    assert offered(html) == [f"Driver {i:02d}" for i in range(20)]
+    assert "The first 20 active users by name; search to find others." in html
+
+
+def test_detail_links_to_the_chargers_transactions(logged_in, charger):
+    html = logged_in.client.get(f"/chargers/{charger}").get_data(as_text=True)
+    assert f'href="/transactions/?charger={charger}"' in html

@@ -164,3 +164,48 @@ def test_no_charger_chosen(logged_in, world, vehicle):
 
 def test_unknown_session_is_not_found(logged_in):
     assert logged_in.client.get("/pairing/999/status").status_code == 404
+
+
+@pytest.fixture
+def crowd(world):
+    """Add 30 more online chargers that support Auto Charge, OTHER-00 to OTHER-29."""
+
+    def add():
+        for i in range(30):
+            set_online(chargers.add_charger(f"OTHER-{i:02d}", autocharge="supported").id, True)
+
+    world.run(add)
+
+
+def radios(html: str) -> list[str]:
+    """Return the charge box ids offered, top to bottom."""
+    return re.findall(r"<strong>([^<]+)</strong>", html)
+
+
+def test_a_page_of_chargers_at_most_and_a_search_for_the_others(logged_in, world, vehicle, crowd):
+    url = f"/users/{world.user}/vehicles/{vehicle}/pair"
+    html = logged_in.client.get(url).get_data(as_text=True)
+    assert radios(html) == ["CP-1", "CP-2"] + [f"OTHER-{i:02d}" for i in range(18)]
+    assert "20 of 32 chargers shown, the usable ones first: search to find another." in html
+    assert 'hx-trigger="search, keyup delay:200ms changed"' in html and 'method="get"' in html
+    found = logged_in.client.get(f"{url}?q=other-2", headers=HX)
+    partial = found.get_data(as_text=True)
+    assert "<html" not in partial and radios(partial) == [f"OTHER-{i}" for i in range(20, 30)]
+    assert "Start pairing" in partial and "HX-Request" in found.headers["Vary"]
+    plain = logged_in.client.get(f"{url}?q=other-29").get_data(as_text=True)  # without JavaScript: the page
+    assert "<html" in plain and radios(plain) == ["OTHER-29"] and 'value="other-29"' in plain
+
+
+@pytest.mark.parametrize("search", ["nothing-like-this", "%", "_", "x" * 300])
+def test_search_without_a_match(logged_in, world, vehicle, search):
+    response = logged_in.client.get(f"/users/{world.user}/vehicles/{vehicle}/pair?q={search}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and radios(html) == [] and "No charger's id contains" in html
+    assert re.search(r'<button type="submit" class="button" disabled>Start pairing', html)
+
+
+def test_a_charger_found_by_search_can_be_paired_on(logged_in, world, vehicle, crowd):
+    html = logged_in.client.get(f"/users/{world.user}/vehicles/{vehicle}/pair?q=OTHER-29").get_data(as_text=True)
+    charger_id = re.search(r'name="charger_id" value="(\d+)"', html).group(1)
+    response = logged_in.post(f"/users/{world.user}/vehicles/{vehicle}/pair", {"charger_id": charger_id})
+    assert response.status_code == 302 and "/pairing/" in response.headers["Location"]

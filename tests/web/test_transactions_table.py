@@ -50,6 +50,8 @@ def test_charger_and_user_filters(logged_in, fleet):  # noqa: F811
     html = get(logged_in.client, f"/transactions/?user={fleet.bob}&charger={fleet.cp1}")
     assert ids(html) == [fleet.tx[1]]
     assert "User: Bob Meyer" in html  # the chosen user is shown, with a way to drop it
+    assert "Charger: CP-NORTH" in html and f'name="charger" value="{fleet.cp1}"' in html  # so is the charger
+    assert '<select id="charger"' not in html  # never a list of every charger
 
 
 def test_no_match_says_so(logged_in, fleet):  # noqa: F811
@@ -67,6 +69,7 @@ def test_no_match_says_so(logged_in, fleet):  # noqa: F811
         ("origin=cash", "Origin must be one of autocharge, rfid, app."),
         ("status=running", "Status must be one of active, completed."),
         ("charger=abc", "The charger must be chosen from the list"),
+        ("charger=999", "Charger 999 does not exist."),
         ("user=999", "User 999 does not exist."),
     ],
 )

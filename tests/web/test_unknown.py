@@ -1,5 +1,7 @@
 """The Unknown identifiers screen: masked by default, revealed on request, paired directly (SPEC §4, §5)."""
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from pairing_support import VID, World
@@ -98,3 +100,48 @@ def test_pair_directly_refuses_with_the_same_checks(logged_in, world, refused):
 def test_rfid_rows_cannot_be_paired(logged_in, world, refused):
     row = world.run(lambda: unknown.page("rfid").items[0].id)
     assert logged_in.client.get(f"/unknown-identifiers/{row}/pair").status_code == 404
+
+
+@pytest.fixture
+def many(app, refused):
+    """Add 120 more refused RFID tags, one a second."""
+    from datetime import timedelta
+
+    from autocharge.db import utcnow, writing
+    from autocharge.models import UnknownIdentifier
+
+    now = utcnow()
+    with app.app_context(), writing() as session:
+        session.execute(
+            sa.insert(UnknownIdentifier),
+            [
+                {"kind": "rfid", "value": f"TAG{i:05d}", "raw": f"TAG{i:05d}", "last_seen": now - timedelta(seconds=i)}
+                for i in range(120)
+            ],
+        )
+
+
+@pytest.mark.parametrize(
+    ("query", "rows", "text"),
+    [
+        ("kind=rfid", 50, "1–50 of 121 tags"),
+        ("kind=rfid&page=3", 21, "101–121 of 121 tags"),
+        ("kind=rfid&page=nope", 50, "1–50 of 121 tags"),
+        ("kind=rfid&per_page=abc", 50, "1–50 of 121 tags"),
+        ("kind=rfid&page=9", 0, "Page 9 does not exist"),
+        ("kind=bogus", 1, "1–1 of 1 identifier"),  # an unknown kind shows the vehicle identifiers
+    ],
+)
+def test_pages(logged_in, many, query, rows, text):
+    response = logged_in.client.get(f"/unknown-identifiers/?{query}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and text in html
+    assert len(re.findall(r'<tr id="unknown-\d+"', html)) == rows
+
+
+def test_newest_first_and_htmx_gets_the_results(logged_in, many):
+    response = logged_in.client.get("/unknown-identifiers/?kind=rfid&page=2", headers=HX)
+    html = response.get_data(as_text=True)
+    assert html.lstrip().startswith('<div id="results"') and "<html" not in html
+    shown = re.findall(r'<code class="identifier">([^<]+)</code>', html)
+    assert shown[0] == "TA••••49" and len(shown) == 50
