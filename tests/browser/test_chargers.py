@@ -3,8 +3,11 @@
 import re
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
+from autocharge.db import writing
+from autocharge.models import User
 from autocharge.services import chargers, users
 from autocharge.simulator import Simulator
 
@@ -89,3 +92,57 @@ def test_offline_charger_command_says_so(admin_page, charger_id):
     page.get_by_role("button", name="Clear cache").click()
     expect(page.get_by_role("alert")).to_have_text("CP-1 is offline.")
     expect(page).to_have_url(re.compile(f"/chargers/{charger_id}$"))
+
+
+def _add_drivers(sqlite_app, count: int) -> None:
+    """Add `count` active drivers, Driver 00 and up, with one Core insert."""
+    with sqlite_app.app_context(), writing() as session:
+        session.execute(
+            sa.insert(User), [{"name": f"Driver {i:02d}", "email": f"d{i}@example.com"} for i in range(count)]
+        )
+
+
+def test_user_picker_finds_a_user_by_active_search_and_starts_for_them(admin_page, sqlite_app, charger_id, simulator):
+    _add_drivers(sqlite_app, 30)
+    with sqlite_app.app_context():
+        users.add_user("Zoe Late", "zoe@example.com")  # past the first 20 by name: only a search offers her
+    simulator.connect()
+    simulator.boot()
+    simulator.status(1, "Available")
+    page = admin_page
+    page.goto(f"/chargers/{charger_id}")
+    choice = page.get_by_label("Start charging for")
+    expect(choice.locator("option")).to_have_count(21)  # the placeholder and the first 20
+    expect(choice.locator("option", has_text="Zoe Late")).to_have_count(0)
+    page.evaluate("window.__notReloaded = true")
+
+    page.get_by_label("Find a user").press_sequentially("zoe", delay=50)
+    expect(choice.locator("option")).to_have_count(2)
+    expect(choice).to_have_value(re.compile(r"^\d+$"))  # the only match is chosen
+    assert page.evaluate("window.__notReloaded") is True
+    page.get_by_role("button", name="Start", exact=True).click()
+    expect(page.get_by_role("status").first).to_have_text("CP-1 accepted the remote start.")
+    expect(page.locator("#charger-status .running")).to_contain_text("for Zoe Late", timeout=8000)
+
+
+def test_chargers_list_filters_in_place_and_keeps_refreshing_the_filtered_rows(admin_page, sqlite_app, simulator):
+    with sqlite_app.app_context():
+        for box in ("CP-1", "CP-2", "OTHER-1"):
+            chargers.add_charger(box, autocharge="supported")
+    page = admin_page
+    page.goto("/chargers/")
+    page.evaluate("window.__notReloaded = true")
+    page.get_by_label("Search").press_sequentially("cp-", delay=50)
+    expect(page).to_have_url(re.compile(r"/chargers/\?q=cp-"))
+    expect(page.locator("#charger-rows tr")).to_have_count(2)
+    page.get_by_label("Connection").select_option("offline")
+    expect(page).to_have_url(re.compile(r"q=cp-.*connection=offline"))
+    expect(page.locator(".pager-count")).to_have_text("1–2 of 2 chargers")
+
+    simulator.connect()  # CP-1 comes online: the refresh of the filtered rows drops it, in place
+    simulator.boot()
+    expect(page.locator("#charger-rows tr")).to_have_count(1, timeout=8000)
+    expect(_row(page, "CP-2")).to_be_visible()
+    assert page.evaluate("window.__notReloaded") is True
+    page.go_back()
+    expect(page.get_by_label("Connection")).to_have_value("")

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from autocharge.services import chargers, users
+from autocharge.services import chargers, users, vehicles
 from autocharge.simulator import Simulator
 
 VID = "0A1B2C3D4E5F"
@@ -113,3 +113,26 @@ def test_pair_a_refused_identifier_from_unknown_identifiers(admin_page, jane, st
     expect(page.get_by_role("heading", level=1)).to_have_text("Vehicles of Jane Doe")
     expect(page.locator("#vehicles")).to_contain_text("0A:1B:2C:3D:4E:5F")
     assert station.authorize(vid=VID)["idTagInfo"]["status"] == "Accepted"
+
+
+def test_pair_screen_search_finds_a_charger_past_the_first_page(admin_page, sqlite_app, jane, station):
+    with sqlite_app.app_context():
+        for i in range(25):
+            chargers.add_charger(f"AAA-{i:02d}", autocharge="unknown")  # offline: listed after CP-1
+        vehicle = vehicles.add_vehicle(jane, "S-EARCH 1").id
+    page = admin_page
+    page.goto(f"/users/{jane}/vehicles/{vehicle}/pair")
+    expect(page.locator("#charger-choices li")).to_have_count(20)
+    expect(page.get_by_role("radio", name="CP-1")).to_be_checked()  # the usable one comes first
+    expect(page.get_by_role("radio", name="AAA-24")).to_have_count(0)
+    page.get_by_label("Find a charger by charge box id").press_sequentially("aaa-24", delay=50)
+    expect(page.locator("#charger-choices li")).to_have_count(1)
+    expect(page.get_by_role("radio", name="AAA-24")).to_be_disabled()
+    expect(page.locator("#charger-choices")).to_contain_text("Offline")
+    expect(page.get_by_role("button", name="Start pairing")).to_be_disabled()
+    page.get_by_label("Find a charger by charge box id").fill("cp-1")
+    page.get_by_label("Find a charger by charge box id").press("Enter")  # the GET form, as without JavaScript
+    expect(page).to_have_url(re.compile(r"/pair\?q=cp-1$"))
+    page.get_by_role("radio", name="CP-1").check()
+    page.get_by_role("button", name="Start pairing").click()
+    expect(page.get_by_role("heading", name="Plug the EV into CP-1 now")).to_be_visible()
