@@ -126,9 +126,11 @@ def endpoint(charge_box_id: str):
     subprotocol = negotiate(request.headers.get("Sec-WebSocket-Protocol", ""))
     if accept is None or subprotocol is None:
         return Response("No supported OCPP subprotocol (ocpp2.0.1, ocpp1.6).\n", 400)
-    decision = chargers.admit(charge_box_id, request.authorization)
+    decision = chargers.admit(charge_box_id, request.authorization, request.remote_addr or "")
     if not decision.allowed:
         headers = {"WWW-Authenticate": 'Basic realm="OCPP"'} if decision.status == 401 else {}
+        if decision.retry_after:
+            headers["Retry-After"] = str(decision.retry_after)
         return Response(decision.reason + "\n", decision.status, headers)
     ws = accept(subprotocol)
     if ws is None:

@@ -1,13 +1,16 @@
 """gevent-websocket's WebSocket with limits: a message's total size across fragments, and close codes with reasons."""
 
 import contextlib
+import socket
 import struct
+import time
 
 from geventwebsocket.exceptions import ProtocolError, WebSocketError
 from geventwebsocket.websocket import Header, WebSocket
 from wsaccel.xormask import XorMaskerSimple
 
 MAX_MESSAGE = 1024 * 1024  # bytes in one message, all its fragments together (the largest OCPP frames are ~100 KiB)
+DRAIN_SECONDS = 2.0  # how long a refused peer may take to read our close frame and hang up
 TOO_BIG, PROTOCOL_ERROR, BAD_DATA, NORMAL = 1009, 1002, 1007, 1000
 
 
@@ -80,16 +83,36 @@ class OcppWebSocket(WebSocket):
         try:
             return self.read_message()
         except MessageTooBig as exc:
-            self.close_with(TOO_BIG, str(exc))
+            self.refuse(TOO_BIG, str(exc))
         except UnicodeError:
-            self.close_with(BAD_DATA, "Text message is not valid UTF-8.")
+            self.refuse(BAD_DATA, "Text message is not valid UTF-8.")
         except ProtocolError as exc:
-            self.close_with(PROTOCOL_ERROR, str(exc) or "WebSocket protocol error.")
+            self.refuse(PROTOCOL_ERROR, str(exc) or "WebSocket protocol error.")
         except TimeoutError:  # the socket's idle timeout: a half-open connection or a charger gone silent
             self.close_with(NORMAL, "Nothing received within the idle timeout.")
         except (OSError, WebSocketError):
             self.close_with(NORMAL, "")
         return None
+
+    def refuse(self, code: int, reason: str) -> None:
+        """Close with `code` and `reason`, then read and discard what the peer still sends, for a moment.
+
+        Closing a TCP socket with unread data makes the kernel send a reset, which can destroy our close
+        frame before the peer reads it: the peer would never learn why.
+        """
+        self.close_with(code, reason)
+        sock = getattr(self.handler, "socket", None)
+        if sock is None:
+            return
+        budget, deadline = 2 * self.max_message, time.monotonic() + DRAIN_SECONDS
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_WR)  # the close frame, then our FIN: the peer closes its side
+            while budget > 0 and time.monotonic() < deadline:
+                sock.settimeout(max(0.01, deadline - time.monotonic()))
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                budget -= len(chunk)
 
     def close_with(self, code: int = NORMAL, reason: str = "") -> None:
         """Send a close frame with `code` and `reason` unless already closed, and mark the socket closed."""

@@ -2,8 +2,9 @@
 
 import hashlib
 import hmac
+import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -13,6 +14,7 @@ from ..extensions import db
 from ..models import Charger
 from ..models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
 from . import NotFound, ServiceError, audit
+from .backoff import Backoff, Rate
 
 # OCPP 2.0.1 BasicAuthPassword is 16-40 characters (1.6's security white paper: 16-20 bytes+).
 PASSWORD_MIN, PASSWORD_MAX = 16, 40
@@ -27,6 +29,17 @@ class Admission:
     status: int = 101
     reason: str = ""
     charger_id: int | None = None
+    retry_after: int | None = None  # seconds, for a 429 or 503
+
+
+@dataclass
+class _Guards:
+    """This app's memory of wrong charger passwords and of pending chargers created."""
+
+    by_address: Backoff = field(default_factory=Backoff)
+    by_box: Backoff = field(default_factory=Backoff)
+    good_address: dict[str, str] = field(default_factory=dict)  # charge box id -> address it last logged in from
+    pending: Rate = field(default_factory=Rate)
 
 
 def get(charger_id: int) -> Charger:
@@ -141,22 +154,63 @@ def set_password(charger_id: int, password: str | None, admin_id: int | None = N
     return password
 
 
-def admit(charge_box_id: str, authorization) -> Admission:
-    """Decide whether a connecting charger may open its socket (Basic auth, unknown ids)."""
+def admit(charge_box_id: str, authorization, address: str = "") -> Admission:
+    """Decide whether a connecting charger may open its socket (Basic auth, unknown ids, throttles)."""
     from flask import current_app
 
+    config, guards = current_app.config, _guards()
     charger = by_box_id(charge_box_id)
     if charger is None:
-        if not current_app.config["AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS"]:
+        if not config["AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS"]:
             return Admission(False, 404, f"Unknown charger {charge_box_id}.")
-        try:
-            charger = add_charger(charge_box_id, registration="pending")
-        except ServiceError as exc:  # a bad id, or a simultaneous first connect registered it
-            charger = by_box_id(charge_box_id)
-            if charger is None:
-                return Admission(False, 400, str(exc))
-    if charger.password_hash and not _basic_auth_ok(charger, authorization):
+        return _register_pending(charge_box_id, config, guards)
+    if not charger.password_hash:
+        return Admission(True, charger_id=charger.id)
+    # The box's own known address is not held back by others' guesses at its password: no lockout for good.
+    boxes = guards.by_box if guards.good_address.get(charge_box_id) != address else None
+    wait = max(guards.by_address.wait(address), boxes.wait(charge_box_id) if boxes else 0.0)
+    if wait:
+        return _slow_down(wait)
+    if not _basic_auth_ok(charger, authorization):
+        longest = config["AUTOCHARGE_CHARGER_AUTH_DELAY_MAX"]
+        guards.by_address.fail(address, longest)
+        guards.by_box.fail(charge_box_id, longest)
         return Admission(False, 401, "Authentication required.")
+    guards.by_address.clear(address)
+    guards.by_box.clear(charge_box_id)
+    guards.good_address[charge_box_id] = address
+    return Admission(True, charger_id=charger.id)
+
+
+def _guards() -> _Guards:
+    """Return the current app's admission guards."""
+    from flask import current_app
+
+    return current_app.extensions.setdefault("autocharge.admission", _Guards())
+
+
+def _slow_down(wait: float) -> Admission:
+    """Refuse a try made before its wait after earlier wrong passwords is over."""
+    seconds = math.ceil(wait)
+    return Admission(False, 429, f"Too many wrong passwords: try again in {seconds} s.", retry_after=seconds)
+
+
+def _register_pending(charge_box_id: str, config, guards: _Guards) -> Admission:
+    """Register an unknown charger as pending, within the cap and the creation rate; or refuse it."""
+    cap = config["AUTOCHARGE_MAX_PENDING_CHARGERS"]
+    pending = db.session.scalar(sa.select(sa.func.count()).where(Charger.registration == "pending"))
+    if pending >= cap:
+        return Admission(False, 503, f"{cap} chargers already wait for an admin to accept them.", retry_after=300)
+    wait = guards.pending.wait(config["AUTOCHARGE_PENDING_PER_MINUTE"])
+    if wait:
+        return Admission(False, 503, "Too many new chargers at once: try again later.", retry_after=math.ceil(wait))
+    try:
+        charger = add_charger(charge_box_id, registration="pending")
+        guards.pending.record()
+    except ServiceError as exc:  # a bad id, or a simultaneous first connect registered it
+        charger = by_box_id(charge_box_id)
+        if charger is None:
+            return Admission(False, 400, str(exc))
     return Admission(True, charger_id=charger.id)
 
 

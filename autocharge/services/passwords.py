@@ -1,18 +1,33 @@
-"""Admin password hashing, kept off the gevent hub so a login never stalls the chargers."""
+"""Admin password hashing, kept off the gevent hub and bounded, so a login flood never stalls the chargers."""
 
+from flask import current_app, has_app_context
 from werkzeug.security import check_password_hash, generate_password_hash
+
+DEFAULT_CHECKS = 2
+_pools: dict[int, object] = {}  # threads -> gevent ThreadPool of that size
+
+
+def _pool(size: int):
+    """Return the process's thread pool for password work with `size` threads."""
+    from gevent.threadpool import ThreadPool
+
+    pool = _pools.get(size)
+    if pool is None:
+        pool = _pools[size] = ThreadPool(size)
+    return pool
 
 
 def _offload(fn, *args):
-    """Run `fn` in gevent's thread pool when the process runs on gevent, else inline."""
-    try:
-        from gevent import get_hub, monkey
-    except ImportError:  # pragma: no cover - gevent is a hard dependency
-        return fn(*args)
+    """Run `fn` in a small thread pool of its own when the process runs on gevent, else inline."""
+    from gevent import monkey
+
     if not monkey.is_module_patched("threading"):
         return fn(*args)
-    # hashlib.scrypt releases the GIL, so the ~200 ms of hashing runs beside the OCPP greenlets.
-    return get_hub().threadpool.apply(fn, args)
+    # scrypt takes ~200 ms and ~32 MiB per call, and releases the GIL: a few threads of its own run it beside
+    # the OCPP greenlets, and bound the memory of a login flood (more callers queue; the hub's own pool would
+    # run ten at once).
+    size = current_app.config["AUTOCHARGE_PASSWORD_CHECKS"] if has_app_context() else DEFAULT_CHECKS
+    return _pool(max(1, size)).apply(fn, args)
 
 
 def hash_password(password: str) -> str:

@@ -1,9 +1,14 @@
 """One charger cannot take the process from the others: flooding is paced, oversize messages refused (issue 7)."""
 
+import http.cookiejar
 import json
+import re
 import struct
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
 import websocket
@@ -117,3 +122,44 @@ def test_a_frame_header_claiming_too_much_is_refused_with_1009_before_its_payloa
     # Only the header of a 2 MiB text frame (FIN, masked, 64-bit length, mask key): the payload never comes.
     client.ws.sock.sendall(bytes([0x81, 0x80 | 127]) + struct.pack("!Q", 2 * 1024 * 1024) + b"mask")
     assert _close_code(client) == 1009
+
+
+def _rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """Return a process's resident memory (VmRSS), or its peak so far (VmHWM), in MiB."""
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":")) / 1024
+
+
+def _failed_login(base_url: str, email: str) -> int:
+    """Post a wrong password for `email` with a real session and CSRF token; return the status code."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base_url}/login", timeout=30).read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": "wrong password"}).encode()
+    try:
+        return opener.open(f"{base_url}/login", data=form, timeout=30).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_a_login_flood_keeps_memory_flat_and_chargers_answered(live_server, charger):
+    client = _open(live_server, "CP-1")
+    try:
+        client.result("Heartbeat", {})
+        _failed_login(live_server.url, "warm@example.com")  # the dummy hash and the pool exist from here on
+        before = _rss_mib(live_server.proc.pid)
+        logins = [
+            threading.Thread(target=_failed_login, args=(live_server.url, f"guess{n}@example.com")) for n in range(20)
+        ]
+        for login in logins:
+            login.start()
+        times = _heartbeat_times(client, 1.5)
+        for login in logins:
+            login.join(60)
+        grown = _rss_mib(live_server.proc.pid, "VmHWM") - before
+        assert max(times) < 1.0, f"a charger waited {max(times):.2f} s during the login flood"
+        # Two scrypt checks at a time (~32 MiB each); the hub's own pool of ten took ~320 MiB.
+        assert grown < 120, f"peak RSS grew by {grown:.0f} MiB"
+    finally:
+        client.close()

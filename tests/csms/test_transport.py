@@ -1,5 +1,7 @@
 """The WebSocket endpoint: subprotocols, Basic auth, unknown chargers, registration (SPEC §6)."""
 
+import time
+
 import pytest
 import websocket
 
@@ -109,3 +111,32 @@ def test_boot_stores_the_chargers_details(booted, fetch, version):
     expected = {"1.6": ("Acme", "Wallbox 1", "SN-1", "1.2.3"), "2.0.1": ("Acme", "Wallbox 2", "SN-2", "2.0.0")}
     assert (row.vendor, row.model, row.serial, row.firmware) == expected[version]
     assert row.last_boot is not None and row.online
+
+
+def test_repeated_wrong_passwords_are_slowed_down_not_locked_out_for_good(live_server, protected):
+    wrong = [basic("CP-1", "wrong-password-wrong-password")]
+    assert [refused(live_server, header=wrong) for _ in range(4)] == [401] * 4  # three free tries, then 1 s
+    with pytest.raises(websocket.WebSocketBadStatusException) as info:
+        websocket.create_connection(
+            f"{live_server.ws_url}/CP-1", subprotocols=["ocpp1.6"], header=[basic("CP-1", PASSWORD)], timeout=5
+        )
+    assert info.value.status_code == 429  # even the right password waits its turn
+    assert info.value.resp_headers["retry-after"] == "1"
+    time.sleep(1.1)
+    ws = websocket.create_connection(
+        f"{live_server.ws_url}/CP-1", subprotocols=["ocpp1.6"], header=[basic("CP-1", PASSWORD)], timeout=5
+    )
+    ws.close()
+
+
+def test_unknown_chargers_registered_as_pending_are_capped(live_server_factory, database_url, fetch):
+    server = live_server_factory(database_url, AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS=1, AUTOCHARGE_MAX_PENDING_CHARGERS=2)
+    opened = [
+        websocket.create_connection(f"{server.ws_url}/NEW-{n}", subprotocols=["ocpp1.6"], timeout=5) for n in (1, 2)
+    ]
+    try:
+        assert refused(server, box="NEW-3") == 503
+        assert sorted(c.charge_box_id for c in fetch(Charger)) == ["NEW-1", "NEW-2"]
+    finally:
+        for ws in opened:
+            ws.close()

@@ -7,6 +7,7 @@ from werkzeug.datastructures import Authorization
 from autocharge.extensions import db
 from autocharge.models import Charger, Connector
 from autocharge.services import ServiceError, charger_state, chargers
+from autocharge.services.backoff import Backoff
 
 PASSWORD = "a-long-charger-password"
 
@@ -128,3 +129,38 @@ def test_connector_status_is_upserted(charger):
         (2, "Available", None),
     ]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Connector)) == 2
+
+
+def test_wrong_passwords_double_the_wait_after_a_few_free_tries():
+    backoff = Backoff(base=1.0, free=3)
+    assert [backoff.fail("10.0.0.9", longest=60) for _ in range(10)] == [0, 0, 0, 1, 2, 4, 8, 16, 32, 60]
+    assert 59 < backoff.wait("10.0.0.9") <= 60
+    backoff.clear("10.0.0.9")
+    assert backoff.wait("10.0.0.9") == 0
+
+
+def test_a_guessing_address_is_slowed_down_but_the_real_charger_still_gets_in(charger):
+    chargers.set_password(charger, PASSWORD)
+    assert chargers.admit("CP-1", basic("CP-1", PASSWORD), "10.0.0.1").allowed  # the charger's own address
+    for _ in range(4):
+        assert chargers.admit("CP-1", basic("CP-1", "wrong-wrong-wrong-wrong"), "10.0.0.9").status == 401
+    refused = chargers.admit("CP-1", basic("CP-1", PASSWORD), "10.0.0.9")  # even the right password must wait
+    assert (refused.allowed, refused.status, refused.retry_after) == (False, 429, 1)
+    assert chargers.admit("CP-1", basic("CP-1", PASSWORD), "10.0.0.7").status == 429  # the box id waits too...
+    assert chargers.admit("CP-1", basic("CP-1", PASSWORD), "10.0.0.1").allowed  # ...except from its own address
+
+
+@pytest.mark.parametrize(
+    ("cap", "per_minute", "admitted", "reason"),
+    [(3, 100, 3, "3 chargers already wait"), (100, 2, 2, "Too many new chargers")],
+)
+def test_pending_chargers_are_capped_and_rate_limited(app, cap, per_minute, admitted, reason):
+    app.config.update(
+        AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS=True,
+        AUTOCHARGE_MAX_PENDING_CHARGERS=cap,
+        AUTOCHARGE_PENDING_PER_MINUTE=per_minute,
+    )
+    decisions = [chargers.admit(f"NEW-{n}", None, "10.0.0.9") for n in range(5)]
+    assert [d.allowed for d in decisions] == [True] * admitted + [False] * (5 - admitted)
+    assert all(d.status == 503 and reason in d.reason and d.retry_after for d in decisions[admitted:])
+    assert db.session.scalar(sa.select(sa.func.count()).where(Charger.registration == "pending")) == admitted
