@@ -4,6 +4,7 @@ from .admin import Admin
 from .audit import AuditEvent
 from .charger import Charger, Connector
 from .charger_command import ChargerCommand
+from .login_failure import LoginFailure
 from .pairing import PairingSession, UnknownIdentifier
 from .remote_start import RemoteStart
 from .transaction import MeterSample, Transaction
@@ -16,6 +17,7 @@ __all__ = [
     "Charger",
     "ChargerCommand",
     "Connector",
+    "LoginFailure",
     "MeterSample",
     "PairingSession",
     "RemoteStart",

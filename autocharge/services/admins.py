@@ -1,24 +1,17 @@
-"""Admin accounts and login throttling."""
+"""Admin accounts and logging in."""
 
 import secrets
-import threading
-import time
 
 import sqlalchemy as sa
-from flask import current_app
 
 from ..db import writing
 from ..extensions import db
 from ..models import Admin
-from . import ServiceError, audit
+from . import ServiceError, audit, login_throttle
 from .passwords import check_password, hash_password
 
 MIN_PASSWORD = 8
 DEFAULT_EMAIL = "admin@localhost"
-
-
-class LoginThrottled(ServiceError):
-    """Too many failed logins for this account from this address."""
 
 
 def create_admin(email: str, password: str, role: str = "admin") -> Admin:
@@ -62,48 +55,18 @@ def ensure_first_admin() -> str | None:
     return password
 
 
-class _Throttle:
-    """Failed logins per (email, address) in this process; enough for the one-process default."""
-
-    def __init__(self):
-        self.failures: dict[tuple[str, str], list[float]] = {}
-        self.lock = threading.Lock()
-
-    def check(self, key: tuple[str, str]) -> None:
-        """Raise LoginThrottled while `key` has too many recent failures."""
-        window = current_app.config["AUTOCHARGE_LOGIN_LOCK_SECONDS"]
-        with self.lock:
-            recent = [t for t in self.failures.get(key, []) if t > time.monotonic() - window]
-            self.failures[key] = recent
-        if len(recent) >= current_app.config["AUTOCHARGE_LOGIN_MAX_FAILURES"]:
-            wait = int(recent[0] + window - time.monotonic()) + 1
-            raise LoginThrottled(f"Too many failed logins. Try again in {wait} seconds.")
-
-    def fail(self, key: tuple[str, str]) -> None:
-        """Count one failure for `key`."""
-        with self.lock:
-            self.failures.setdefault(key, []).append(time.monotonic())
-
-    def clear(self, key: tuple[str, str]) -> None:
-        """Forget the failures of `key` after a successful login."""
-        with self.lock:
-            self.failures.pop(key, None)
-
-
-throttle = _Throttle()
-
-
 def authenticate(email: str, password: str, address: str) -> Admin:
     """Return the admin for these credentials; raise LoginThrottled or ServiceError."""
-    key = (email.strip().lower(), address)
-    throttle.check(key)
-    admin = db.session.scalar(sa.select(Admin).where(Admin.email == key[0]))
-    # Hash even for an unknown email so response time does not reveal which emails exist.
+    failures = login_throttle.check(email, address)
+    admin = db.session.scalar(sa.select(Admin).where(Admin.email == email.strip().lower()))
+    # Hash even for an unknown email so response time does not reveal which emails exist. The check runs in
+    # a thread for ~200 ms, so the failure or the clearing is written after it, in a short transaction of its own.
     stored = admin.password_hash if admin else _dummy_hash()
     if not check_password(stored, password) or admin is None:
-        throttle.fail(key)
+        login_throttle.fail(email, address)
         raise ServiceError("Wrong email or password.")
-    throttle.clear(key)
+    if failures:
+        login_throttle.clear(email, address)
     return admin
 
 

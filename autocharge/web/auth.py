@@ -5,7 +5,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, htmx, login_manager
 from ..models import Admin
-from ..services import ServiceError, admins
+from ..services import ServiceError, admins, login_throttle
 from .helpers import form_page, safe_target
 
 bp = Blueprint("auth", __name__)
@@ -50,7 +50,7 @@ def login():
         return form_page("auth/login.html", email=email)
     try:
         admin = admins.authenticate(email, request.form.get("password", ""), request.remote_addr or "")
-    except admins.LoginThrottled as exc:
+    except login_throttle.LoginThrottled as exc:
         return form_page("auth/login.html", 429, email=email, error=str(exc))
     except ServiceError as exc:
         return form_page("auth/login.html", 200, email=email, error=str(exc))

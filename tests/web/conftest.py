@@ -36,14 +36,6 @@ def app(database_url):
         db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _forget_login_failures():
-    """Start every test with no failed logins counted (the throttle lives in the process)."""
-    admins.throttle.failures.clear()
-    yield
-    admins.throttle.failures.clear()
-
-
 @pytest.fixture
 def admin(app):
     """Create the admin the tests log in as; return its id."""
