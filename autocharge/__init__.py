@@ -4,6 +4,7 @@ import os
 import secrets
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as defaults
 from . import hotsql
@@ -29,6 +30,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     _fill_defaults(app)
 
+    proxies = app.config["AUTOCHARGE_TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     db.init_app(app)
     app.teardown_appcontext(hotsql.release)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)

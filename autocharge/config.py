@@ -26,6 +26,10 @@ DEFAULTS = {
     "AUTOCHARGE_PASSWORD_CHECKS": 2,  # admin password hashes computed at once (~32 MiB each); more wait their turn
     "AUTOCHARGE_LOGIN_MAX_FAILURES": 5,
     "AUTOCHARGE_LOGIN_LOCK_SECONDS": 300,
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none, so a client
+    # cannot pick the address its failed logins count against).
+    "AUTOCHARGE_TRUSTED_PROXIES": 0,
+    "AUTOCHARGE_METRICS_TOKEN": None,  # /metrics answers 404 while unset, and asks for this Bearer token when set
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -3,9 +3,11 @@
 import re
 
 import pytest
+import sqlalchemy as sa
 from conftest import make_app
 
 from autocharge.extensions import db
+from autocharge.models import LoginFailure
 from autocharge.services import admins
 
 from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, AuthActions, csrf_token
@@ -127,3 +129,42 @@ def test_throttle_is_per_account(strict_app):
 
 def test_logged_in_admin_visiting_login_goes_home(logged_in):
     assert logged_in.client.get("/login").headers["Location"] == "/"
+
+
+def test_throttle_holds_across_processes_and_restarts(strict_app, database_url):
+    auth = AuthActions(strict_app.test_client())
+    assert auth.login(password="wrong one").status_code == 200
+    other_process = make_app(database_url, AUTOCHARGE_LOGIN_MAX_FAILURES=2)
+    other = AuthActions(other_process.test_client())
+    assert other.login(password="wrong two").status_code == 200
+    assert auth.login().status_code == 429
+    assert other.login().status_code == 429
+    with other_process.app_context():
+        db.engine.dispose()
+
+
+def test_a_successful_login_forgets_the_failures(strict_app):
+    auth = AuthActions(strict_app.test_client())
+    assert auth.login(password="wrong one").status_code == 200
+    assert auth.login().status_code == 302
+    auth.logout()
+    assert auth.login(password="wrong two").status_code == 200
+    assert auth.login().status_code == 302
+
+
+@pytest.mark.parametrize(("proxies", "locks_other_forwarded_address"), [(0, True), (1, False)])
+def test_forwarded_address_counts_only_behind_trusted_proxies(database_url, proxies, locks_other_forwarded_address):
+    """With no trusted proxy X-Forwarded-For is a client's claim and ignored; with one it is the client's address."""
+    app = make_app(database_url, AUTOCHARGE_LOGIN_MAX_FAILURES=2, AUTOCHARGE_TRUSTED_PROXIES=proxies)
+    with app.app_context():
+        admins.create_admin(ADMIN_EMAIL, ADMIN_PASSWORD)
+    auth = AuthActions(app.test_client())
+    for _ in range(2):
+        auth.login(password="wrong", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert auth.login(headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
+    response = auth.login(headers={"X-Forwarded-For": "198.51.100.2"})
+    assert response.status_code == (429 if locks_other_forwarded_address else 302)
+    with app.app_context():
+        counted = db.session.scalars(sa.select(LoginFailure.address).distinct()).all()
+        db.engine.dispose()
+    assert counted == (["127.0.0.1"] if proxies == 0 else ["203.0.113.7"])
