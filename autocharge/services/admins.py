@@ -62,6 +62,9 @@ def authenticate(email: str, password: str, address: str) -> Admin:
     # Hash even for an unknown email so response time does not reveal which emails exist. The check runs in
     # a thread for ~200 ms, so the failure or the clearing is written after it, in a short transaction of its own.
     stored = admin.password_hash if admin else _dummy_hash()
+    # Give the database connection back while the check waits its turn in the password pool: a login flood
+    # would otherwise hold the whole connection pool, and every admin's page would wait for one.
+    db.session.close()
     if not check_password(stored, password) or admin is None:
         login_throttle.fail(email, address)
         raise ServiceError("Wrong email or password.")
