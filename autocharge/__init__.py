@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as defaults
-from . import hotsql
+from . import hotsql, metrics
 from .db import is_sqlite
 from .extensions import csrf, db, htmx, login_manager, migrate
 
@@ -46,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_blueprints(app)
     app.register_blueprint(transport.bp)
+    app.register_blueprint(metrics.bp)
     # Chargers cannot send a CSRF token; they authenticate with Basic auth instead.
     csrf.exempt(transport.bp)
     cli.register(app)

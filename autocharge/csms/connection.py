@@ -14,7 +14,7 @@ from gevent.event import AsyncResult
 from gevent.lock import Semaphore
 from geventwebsocket.exceptions import WebSocketError
 
-from .. import hotsql
+from .. import hotsql, metrics
 from ..extensions import db
 from ..services import charger_state
 from . import dispatcher, last_seen, registry
@@ -198,8 +198,10 @@ def _receive_loop(app: Flask, conn: Connection) -> None:
 
 def _handle(app: Flask, conn: Connection, text: str | bytes) -> str | None:
     """Return the answer to one frame; a failure outside the handlers still answers a Call (never silence)."""
+    started = time.perf_counter()
     try:
         reply = dispatcher.handle(conn, text)
+        metrics.frame(conn.version, text, reply, time.perf_counter() - started)
         _mark_seen(app, conn)
         return reply
     except Exception:  # a bug outside the handlers (they answer InternalError themselves): keep the socket

@@ -3,6 +3,7 @@
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import metrics
 from ..extensions import db, htmx, login_manager
 from ..models import Admin
 from ..services import ServiceError, admins, login_throttle
@@ -51,8 +52,10 @@ def login():
     try:
         admin = admins.authenticate(email, request.form.get("password", ""), request.remote_addr or "")
     except login_throttle.LoginThrottled as exc:
+        metrics.login_failed("throttled")
         return form_page("auth/login.html", 429, email=email, error=str(exc))
     except ServiceError as exc:
+        metrics.login_failed("wrong")
         return form_page("auth/login.html", 200, email=email, error=str(exc))
     session.clear()  # a fresh session for the logged-in admin, nothing carried over from before
     login_user(admin)
