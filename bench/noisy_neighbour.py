@@ -341,6 +341,7 @@ def main() -> None:
     base, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/ocpp"
     log = Path("/tmp/noisy-neighbour-server.log")
     server = start_server(url, port, log)
+    probes: list[Probe] = []
     try:
         print(f"Database: {sa.make_url(url).render_as_string(hide_password=True)}; server log {log}")
         probes = [heartbeat_probe(ws_base), page_probe(base)]
@@ -351,6 +352,9 @@ def main() -> None:
             time.sleep(1)  # let the server drain what the scenario left before the next one
         print("\nTargets: the well-behaved charger's p99 < 100 ms and no gap > 1 s; the flooder is answered, in order.")
     finally:
+        for probe in probes:
+            probe.stopping.set()
+            probe.join(5)
         server.terminate()
         server.wait(10)
 
