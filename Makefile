@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench migrate browser clean
+.PHONY: run test lint format bench migrate browser nginx clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,16 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "Install chromium (apt-get install chromium) for the browser tests" >&2; exit 1; fi; }
 
+# The deploy tests run Debian's nginx (with deploy/nginx.conf) as a process of their own, on a free port.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
+	  else echo "Install nginx (apt-get install nginx) for the deploy tests" >&2; exit 1; fi; }
+
 # Most tests wait on a real server subprocess or a browser, so four workers fit even on two cores.
 PYTEST_ARGS ?= -n 4
 
-test: $(VENV)/.dev-deps browser
+test: $(VENV)/.dev-deps browser nginx
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-deps
