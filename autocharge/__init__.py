@@ -40,13 +40,15 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     htmx.init_app(app)
 
-    from . import cli, models  # noqa: F401  (models register their tables)
+    from . import cli, health, models  # noqa: F401  (models register their tables)
     from .csms import transport
     from .web import register_blueprints
 
     register_blueprints(app)
     app.register_blueprint(transport.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(health.bp)
+    csrf.exempt(health.bp)  # GETs only; exempt so a probe never depends on a token
     # Chargers cannot send a CSRF token; they authenticate with Basic auth instead.
     csrf.exempt(transport.bp)
     cli.register(app)
@@ -65,7 +67,13 @@ def _fill_defaults(app: Flask) -> None:
     if is_sqlite(uri):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 5}})
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_size": 20, "max_overflow": 20, "pool_pre_ping": True})
+        pool = {
+            "pool_size": app.config["AUTOCHARGE_DB_POOL_SIZE"],
+            "max_overflow": app.config["AUTOCHARGE_DB_MAX_OVERFLOW"],
+            "pool_timeout": app.config["AUTOCHARGE_DB_POOL_TIMEOUT"],
+            "pool_pre_ping": True,  # a connection the server dropped is replaced, not handed to a charger's frame
+        }
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", pool)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
 

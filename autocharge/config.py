@@ -24,6 +24,14 @@ DEFAULTS = {
     "AUTOCHARGE_PENDING_PER_MINUTE": 10,  # new pending chargers per minute, at most (per process)
     "AUTOCHARGE_CHARGER_AUTH_DELAY_MAX": 60,  # seconds: longest wait imposed after repeated wrong charger passwords
     "AUTOCHARGE_PASSWORD_CHECKS": 2,  # admin password hashes computed at once (~32 MiB each); more wait their turn
+    # A process that stops renewing its lease for this long counts as dead: another one marks its chargers offline
+    # and fails their commands (csms/lease.py). Renewed every quarter of it, so a crash shows within 1.25 times it.
+    "AUTOCHARGE_LEASE_SECONDS": 20.0,
+    # PostgreSQL connections per process: pool + overflow, plus one for LISTEN. 4 processes x 21 stay below a default
+    # server's 100 (max_connections, 3 of them reserved for superusers), with room for psql and migrations.
+    "AUTOCHARGE_DB_POOL_SIZE": 10,
+    "AUTOCHARGE_DB_MAX_OVERFLOW": 10,
+    "AUTOCHARGE_DB_POOL_TIMEOUT": 10.0,  # seconds a frame waits for a free connection before it is answered an error
     "AUTOCHARGE_LOGIN_MAX_FAILURES": 5,
     "AUTOCHARGE_LOGIN_LOCK_SECONDS": 300,
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none, so a client

@@ -1,27 +1,34 @@
 """Starting the one gevent process that serves the web UI and the OCPP endpoint."""
 
 import logging
+import os
+import signal
+import sys
 
-import sqlalchemy as sa
+import gevent
 from flask import Flask
 from gevent.pywsgi import WSGIServer
 
 from . import checkpoint
+from .csms import lease
 from .csms.transport import OcppHandler
-from .db import writing
 from .extensions import db
-from .models import Charger
 from .services import admins
 
 log = logging.getLogger("autocharge")
 
 
 def prepare(app: Flask) -> str | None:
-    """Do the start-up housekeeping; return a new first admin's password, if one was created."""
+    """Do the start-up housekeeping; return a new first admin's password, if one was created.
+
+    Taking the lease sweeps up after dead processes only: other live processes keep their chargers online.
+    Exits with a message when SQLite already serves another process.
+    """
+    try:
+        lease.acquire(app)
+    except lease.SecondSqliteProcess as exc:
+        sys.exit(f"autocharge: {exc}")
     with app.app_context():
-        # No socket survives a restart, so nothing is online until it reconnects.
-        with writing() as session:
-            session.execute(sa.update(Charger).values(online=False, connection_id=None))
         return admins.ensure_first_admin()
 
 
@@ -37,6 +44,9 @@ def serve(app: Flask, host: str, port: int) -> None:
     from .csms import background
 
     background.start(app)
+    server = WSGIServer((host, port), app, handler_class=OcppHandler, log=None, error_log=log)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, _stop, app, server)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"autocharge: log in at http://{shown}:{port}/login", flush=True)
     if password:
@@ -46,5 +56,19 @@ def serve(app: Flask, host: str, port: int) -> None:
             flush=True,
         )
     print(f"autocharge: chargers connect to ws://{shown}:{port}/ocpp/<charge_box_id>", flush=True)
-    server = WSGIServer((host, port), app, handler_class=OcppHandler, log=None, error_log=log)
     server.serve_forever()
+
+
+def _stop(app: Flask, server: WSGIServer) -> None:
+    """Stop at SIGTERM/SIGINT: accept nobody new, give up the lease (this process's chargers go offline), exit."""
+    from .csms import last_seen
+
+    server.stop_accepting()  # not close(): serve_forever would return and end the process before the release
+    try:
+        last_seen.flush(app)
+        lease.release(app)
+    except Exception:  # the database is gone: the other processes sweep up once the lease runs out
+        log.exception("could not release the process lease")
+    log.info("stopped; the chargers reconnect to another process")
+    # Open sockets close with the process: no per-socket goodbye, which would cost a write per charger.
+    os._exit(0)

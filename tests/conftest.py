@@ -79,6 +79,28 @@ def database_url(request, tmp_path, sqlite_template) -> str:
 
 
 @pytest.fixture
+def pg_database_url(request) -> str:
+    """Return the empty, migrated PostgreSQL test database, for tests that only make sense there (several processes).
+
+    Like the PostgreSQL half of database_url, such tests exist only when TEST_DATABASE_URL is set (deselected
+    otherwise, see pytest_collection_modifyitems).
+    """
+    url = request.getfixturevalue("postgresql_url")
+    _truncate(url)
+    return url
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Leave out the PostgreSQL-only tests when no PostgreSQL is given, as database_url leaves out its half."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return
+    dropped = [item for item in items if "pg_database_url" in getattr(item, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in dropped]
+
+
+@pytest.fixture
 def sqlite_url(tmp_path, sqlite_template) -> str:
     """Return the URL of an empty, migrated SQLite file (for tests that need only one backend)."""
     path = tmp_path / "autocharge.sqlite"

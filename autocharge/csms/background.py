@@ -25,5 +25,10 @@ def expire_pairings_forever(app: Flask, every: float = 1.0) -> None:
 
 
 def start(app: Flask) -> list[gevent.Greenlet]:
-    """Start the periodic jobs (pairing expiry); return their greenlets."""
-    return [gevent.spawn(expire_pairings_forever, app)]
+    """Start the periodic jobs (pairing expiry, lease, command outbox, wake-ups); return their greenlets."""
+    from . import lease, outbox, remote, wakeup  # noqa: F401  (remote registers its wake-up handlers)
+
+    outbox.start(app)
+    listener = wakeup.start(app)
+    jobs = [gevent.spawn(expire_pairings_forever, app), gevent.spawn(lease.keep_forever, app)]
+    return jobs + ([listener] if listener else [])

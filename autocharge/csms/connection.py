@@ -8,6 +8,7 @@ import time
 import uuid
 
 import gevent
+import sqlalchemy as sa
 from flask import Flask
 from gevent import Timeout
 from gevent.event import AsyncResult
@@ -114,15 +115,15 @@ class Connection:
             result.set(payload)
         return True
 
-    def close(self) -> None:
-        """Close the socket (a newer one replaced it) and wake its receive loop."""
+    def close(self, reason: str = "Replaced by a new connection") -> None:
+        """Close the socket (a newer one replaced it, by default) and wake its receive loop."""
         if self.closed:
             return
         self.closed = True
         handler = self.ws.handler
         acquired = self._send_lock.acquire(timeout=CLOSE_WAIT)
         try:
-            close_socket(self.ws, "Replaced by a new connection")
+            close_socket(self.ws, reason)
         finally:
             if acquired:
                 self._send_lock.release()
@@ -139,12 +140,17 @@ class Connection:
 
 def serve_connection(app: Flask, ws: OcppWebSocket, charger_id: int, charge_box_id: str, version: str) -> None:
     """Serve one charger socket until it closes; run in the upgrade request's greenlet, after the view."""
-    from . import outbox  # it needs this module's exceptions
+    from . import outbox, remote, wakeup  # outbox needs this module's exceptions
 
     outbox.start(app)
     conn_id = registry.new_connection_id()
-    with app.app_context():
-        registration = charger_state.connected(charger_id, conn_id, version)
+    try:
+        with app.app_context():
+            registration = charger_state.connected(charger_id, conn_id, version)
+    except sa.exc.SQLAlchemyError:  # the database refused or dropped us: the charger retries later
+        log.exception("%s: could not record the connection; closing the socket", charge_box_id)
+        ws.close_with(1011, "Database unavailable; try again later")
+        return
     conn = Connection(ws, charger_id, charge_box_id, version, registration, conn_id)
     # The database already names this socket as the live one, so the old socket's disconnect
     # (below, in its own greenlet) leaves the charger online.
@@ -152,6 +158,9 @@ def serve_connection(app: Flask, ws: OcppWebSocket, charger_id: int, charge_box_
     if old is not None:
         log.info("%s reconnected; closing its previous socket", charge_box_id)
         old.close()
+    if wakeup.listening():  # another process may hold an older socket of this charger: it closes it
+        with contextlib.suppress(sa.exc.SQLAlchemyError):  # then the old one lingers until it times out
+            remote.announce_connected(app, charge_box_id, conn_id)
     log.info("%s connected (OCPP %s, %s)", charge_box_id, version, registration)
     ws.max_message = app.config["AUTOCHARGE_MAX_MESSAGE"]
     _set_idle_timeout(ws, app.config["AUTOCHARGE_HEARTBEAT_INTERVAL"] * IDLE_HEARTBEATS)

@@ -1,8 +1,10 @@
 """Commands between server processes: the database carries a call to the process that holds the socket.
 
-A process asked to command a charger whose socket another process holds posts a ChargerCommand row and
-polls it; every process polls for pending rows of its own chargers (Charger.connection_id starts with its
-registry.PROCESS_ID), claims them, calls the charger and stores the outcome. The asker deletes its row.
+A process asked to command a charger whose socket another process holds posts a ChargerCommand row; every
+process claims the pending rows of its own chargers (Charger.connection_id starts with its registry.PROCESS_ID),
+calls the charger and stores the outcome. The asker deletes its row. Posting and storing an outcome each send a
+wake-up (csms/wakeup.py: PostgreSQL NOTIFY), so nobody waits for a poll; the poll stays as a safety net, slow
+while this process listens, fast where it cannot (SQLite, or a process that is not a server).
 """
 
 import logging
@@ -12,20 +14,24 @@ from datetime import timedelta
 import gevent
 import sqlalchemy as sa
 from flask import Flask
+from gevent.event import Event
 
 from ..db import utcnow, writing
 from ..extensions import db
 from ..models import Charger, ChargerCommand
 from ..services import dialect
-from . import registry
+from . import registry, wakeup
 from .connection import CallFailed, CallTimeout, ConnectionClosed
 
 log = logging.getLogger("autocharge.ocpp")
 
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.2  # without wake-ups
+SAFETY_POLL_SECONDS = 3.0  # with wake-ups: only rows whose wake-up was lost wait this long
 GRACE_SECONDS = 2.0  # the owning process's time to store an outcome that came just before the deadline
 FORGET_AFTER = timedelta(hours=1)  # rows nobody waits for (fire-and-forget) are deleted this long after
 _started: set[int] = set()
+_posted = Event()  # set by a wake-up: commands were posted, maybe for this process's chargers
+_waiters: dict[int, Event] = {}  # command id -> set by the wake-up telling its outcome is stored
 
 _PENDING = (
     sa.select(
@@ -50,13 +56,15 @@ def start(app: Flask) -> None:
 
 
 def post(charger_id: int, action: str, payload: dict, timeout: float) -> int:
-    """Post a command for the process holding the charger's socket; return its id."""
+    """Post a command for the process holding the charger's socket; return its id (its outcome is awaited)."""
     with writing() as session:
         row = ChargerCommand(
             charger_id=charger_id, action=action, payload=payload, deadline=utcnow() + timedelta(seconds=timeout)
         )
         session.add(row)
         session.flush()
+        _waiters[row.id] = Event()  # before the commit: the outcome's wake-up cannot come any earlier
+        wakeup.publish("c")
         return row.id
 
 
@@ -78,6 +86,7 @@ def post_many(charger_ids: list[int], action: str, payload: dict, timeout: float
     ]
     with writing():
         dialect.connection().execute(sa.insert(ChargerCommand), rows)
+        wakeup.publish("c")
 
 
 def call(charger_id: int, charge_box_id: str, action: str, payload: dict, timeout: float) -> dict:
@@ -89,15 +98,18 @@ def call(charger_id: int, charge_box_id: str, action: str, payload: dict, timeou
     try:
         return _await(command_id, charge_box_id, action, timeout)
     finally:
+        _waiters.pop(command_id, None)
         with writing() as session:
             session.execute(sa.delete(ChargerCommand).where(ChargerCommand.id == command_id))
 
 
 def _await(command_id: int, charge_box_id: str, action: str, timeout: float) -> dict:
-    """Poll a posted command until its outcome arrives or its time is up."""
+    """Wait for a posted command's outcome (woken, or polling) until it arrives or its time is up."""
     end = time.monotonic() + timeout + GRACE_SECONDS
+    woken = _waiters.get(command_id) or Event()
     while time.monotonic() < end:
-        gevent.sleep(POLL_SECONDS)
+        woken.wait(min(_poll_seconds(), max(0.0, end - time.monotonic())))
+        woken.clear()
         db.session.commit()  # end the snapshot, so the next read sees the other process's write
         row = db.session.execute(_OUTCOME.where(ChargerCommand.id == command_id)).first()
         if row is None or row.state == "answered":
@@ -115,7 +127,8 @@ def _poll_forever(app: Flask) -> None:
     """Claim and run the commands posted for this process's chargers, forever."""
     next_cleanup = quiet_until = 0.0
     while True:
-        gevent.sleep(POLL_SECONDS)
+        _posted.wait(_poll_seconds())
+        _posted.clear()
         try:
             with app.app_context():
                 jobs = _claim()
@@ -125,7 +138,7 @@ def _poll_forever(app: Flask) -> None:
         except Exception:  # the database may be briefly unavailable; try again next round, log once a minute
             if time.monotonic() > quiet_until:
                 quiet_until = time.monotonic() + 60
-                log.exception("command outbox poll failed (retrying every %s s, logging once a minute)", POLL_SECONDS)
+                log.exception("command outbox poll failed (retrying, logging once a minute)")
             continue
         for job in jobs:
             gevent.spawn(_run, app, job)
@@ -159,9 +172,33 @@ def _run(app: Flask, job) -> None:
             values.update(error=str(exc)[:255])
     with app.app_context(), writing() as session:
         session.execute(sa.update(ChargerCommand).where(ChargerCommand.id == job.id).values(**values))
+        wakeup.publish("d", str(job.id))
 
 
 def _forget_old() -> None:
     """Delete commands whose deadline passed long ago (fire-and-forget ones nobody deletes)."""
     with writing() as session:
         session.execute(sa.delete(ChargerCommand).where(ChargerCommand.deadline < utcnow() - FORGET_AFTER))
+
+
+def _poll_seconds() -> float:
+    """Return how long to wait between looks at the table: long when wake-ups come, short when they cannot."""
+    return SAFETY_POLL_SECONDS if wakeup.listening() else POLL_SECONDS
+
+
+def _on_posted(_argument: str) -> None:
+    """Wake the poller: commands were posted (or wake-ups may have been missed)."""
+    _posted.set()
+
+
+def _on_outcome(argument: str) -> None:
+    """Wake the asker of a command whose outcome is stored (every asker, if wake-ups may have been missed)."""
+    if argument == wakeup.MISSED:
+        for event in list(_waiters.values()):
+            event.set()
+    elif (event := _waiters.get(int(argument))) is not None:
+        event.set()
+
+
+wakeup.on("c", _on_posted)
+wakeup.on("d", _on_outcome)

@@ -1,20 +1,26 @@
 """The OCPP WebSocket endpoint: decide on auth and subprotocol before the 101, then run the socket."""
 
 import base64
+import contextlib
 import hashlib
+import logging
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
 from gevent.pywsgi import WSGIHandler
 from geventwebsocket.handler import WebSocketHandler
 
+from ..extensions import db
 from ..services import chargers
 from .websocket import OcppWebSocket
 
 bp = Blueprint("ocpp", __name__)
+log = logging.getLogger("autocharge.ocpp")
 
 SUBPROTOCOLS = {"ocpp2.0.1": "2.0.1", "ocpp1.6": "1.6"}  # in order of preference
 ACCEPT_KEY = "autocharge.accept_websocket"
 SERVE_KEY = "autocharge.serve_websocket"
+RETRY_AFTER = 10  # seconds a charger is asked to wait when the database is unavailable
 WS_READ_BUFFER = 1024  # bytes; most OCPP frames fit, longer ones are read straight from the socket
 
 
@@ -126,7 +132,13 @@ def endpoint(charge_box_id: str):
     subprotocol = negotiate(request.headers.get("Sec-WebSocket-Protocol", ""))
     if accept is None or subprotocol is None:
         return Response("No supported OCPP subprotocol (ocpp2.0.1, ocpp1.6).\n", 400)
-    decision = chargers.admit(charge_box_id, request.authorization, request.remote_addr or "")
+    try:
+        decision = chargers.admit(charge_box_id, request.authorization, request.remote_addr or "")
+    except sa.exc.SQLAlchemyError:  # refused or dropped connections, an exhausted pool: the charger retries
+        log.exception("%s: database unavailable at connect", charge_box_id)
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            db.session.rollback()
+        return Response("Database unavailable; try again later.\n", 503, {"Retry-After": str(RETRY_AFTER)})
     if not decision.allowed:
         headers = {"WWW-Authenticate": 'Basic realm="OCPP"'} if decision.status == 401 else {}
         if decision.retry_after:

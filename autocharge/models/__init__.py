@@ -6,6 +6,7 @@ from .charger import Charger, Connector
 from .charger_command import ChargerCommand
 from .login_failure import LoginFailure
 from .pairing import PairingSession, UnknownIdentifier
+from .process_lease import ProcessLease
 from .remote_start import RemoteStart
 from .transaction import MeterSample, Transaction
 from .user import RfidTag, User
@@ -20,6 +21,7 @@ __all__ = [
     "LoginFailure",
     "MeterSample",
     "PairingSession",
+    "ProcessLease",
     "RemoteStart",
     "RfidTag",
     "Transaction",

@@ -113,21 +113,15 @@ def add_charger(
 def set_registration(charger_id: int, registration: str, admin_id: int | None = None) -> Charger:
     """Accept, reject or return a charger to pending."""
     _check_choice(registration, REGISTRATIONS, "registration")
+    from ..csms import remote
+
     with writing():
         charger = get(charger_id)
         charger.registration = registration
         audit.record(f"charger.{registration}", "charger", charger.id, admin_id=admin_id)
-    _apply_to_live_socket(charger.charge_box_id, registration)
+        # The live socket, in whichever process, follows now, not only at the charger's next boot.
+        remote.registration_changed(charger.charge_box_id, registration)
     return charger
-
-
-def _apply_to_live_socket(charge_box_id: str, registration: str) -> None:
-    """Let a socket this process holds follow the new registration now, not only at the charger's next boot."""
-    from ..csms import registry
-
-    conn = registry.get(charge_box_id)
-    if conn is not None:
-        conn.registration = registration
 
 
 def set_autocharge(charger_id: int, support: str, admin_id: int | None = None) -> Charger:
@@ -144,6 +138,8 @@ def set_password(charger_id: int, password: str | None, admin_id: int | None = N
     """Set a charger's OCPP password (None removes it; "" generates one); return the new password."""
     if password == "":
         password = secrets.token_urlsafe(18)[:24]
+    from ..csms import remote
+
     hashed = hash_charger_password(validate_password(password)) if password else None
     with writing():
         charger = get(charger_id)
@@ -151,6 +147,8 @@ def set_password(charger_id: int, password: str | None, admin_id: int | None = N
         audit.record(
             "charger.password", "charger", charger.id, admin_id=admin_id, detail="set" if password else "removed"
         )
+        if password:  # a socket opened with the old password (or none) must log in again
+            remote.password_changed(charger.charge_box_id)
     return password
 
 

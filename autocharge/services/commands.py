@@ -6,7 +6,7 @@ RequestStartTransaction, ...). Never call these inside writing(): they wait for 
 Routing: a charger's socket lives in exactly one server process, and only that process can send to it
 (csms.registry). With one process (the embedded default) that is always this one. With several processes
 behind a load balancer, a command for a charger another process holds goes through the database: a
-ChargerCommand row the owning process polls for, runs, and answers (csms/outbox.py, ~0.2 s extra).
+ChargerCommand row the owning process is woken for, runs, and answers (csms/outbox.py, a few ms extra).
 """
 
 import logging
@@ -131,7 +131,7 @@ def _online(charger_id: int) -> Target:
     """Return where to reach a charger; raise NotFound or ChargerOffline."""
     charger = chargers.get(charger_id)
     conn = registry.get(charger.charge_box_id)
-    if conn is not None:
+    if conn is not None and not conn.closed:  # a closed one is on its way out: the charger moved
         return Target(charger.id, charger.charge_box_id, conn.version, conn)
     if charger.online and charger.connection_id and not registry.is_local(charger.connection_id):
         return Target(charger.id, charger.charge_box_id, charger.ocpp_version or "1.6", None)
