@@ -4,7 +4,7 @@ import re
 
 from .conftest import AuthActions
 
-PUBLIC = {"static", "auth.login"}
+PUBLIC = {"static", "auth.login", "metrics.scrape"}  # /metrics has its own token (tests/test_metrics.py)
 
 
 def _sample_url(rule) -> str:
