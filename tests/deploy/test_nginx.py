@@ -194,3 +194,4 @@ def test_metrics_are_served_by_each_process_but_not_through_nginx(nginx):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(urllib.request.Request(f"{nginx.url}/metrics", headers=bearer), timeout=5)
     assert refused.value.code == 404
+    refused.value.close()

@@ -166,5 +166,6 @@ def test_forwarded_address_counts_only_behind_trusted_proxies(database_url, prox
     assert response.status_code == (429 if locks_other_forwarded_address else 302)
     with app.app_context():
         counted = db.session.scalars(sa.select(LoginFailure.address).distinct()).all()
+        db.session.remove()
         db.engine.dispose()
     assert counted == (["127.0.0.1"] if proxies == 0 else ["203.0.113.7"])
