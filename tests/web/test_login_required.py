@@ -4,7 +4,8 @@ import re
 
 from .conftest import AuthActions
 
-PUBLIC = {"static", "auth.login", "metrics.scrape"}  # /metrics has its own token (tests/test_metrics.py)
+# Probes answer without a login (and without data); /metrics has its own token (tests/test_metrics.py).
+PUBLIC = {"static", "auth.login", "health.healthz", "health.readyz", "metrics.scrape"}
 
 
 def _sample_url(rule) -> str:
