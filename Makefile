@@ -45,6 +45,7 @@ test: $(VENV)/.dev-deps browser nginx
 lint: $(VENV)/.dev-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(VENV)/.dev-deps
 	$(BIN)/ruff format .

@@ -42,7 +42,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import cli, health, models  # noqa: F401  (models register their tables)
     from .csms import transport
+    from .csms.link import OcppLink
+    from .services import link
     from .web import register_blueprints
+
+    link.use(OcppLink())  # the services reach chargers only through this door
 
     register_blueprints(app)
     app.register_blueprint(transport.bp)

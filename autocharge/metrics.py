@@ -20,7 +20,6 @@ from prometheus_client import (
     generate_latest,
 )
 
-from .csms.validation import known_actions
 from .extensions import db
 
 REGISTRY = CollectorRegistry()
@@ -37,6 +36,7 @@ ANSWER_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
     registry=REGISTRY,
 )
+# Kept by the OCPP side as sockets open and close (inc/dec).
 CONNECTED = Gauge("autocharge_chargers_connected", "Charger sockets this process holds", registry=REGISTRY)
 PENDING = Gauge(
     "autocharge_commands_pending",
@@ -54,33 +54,36 @@ LOGINS_FAILED = Counter(
 # The head of an OCPP-J frame: message type, then (for a Call) the action. Frames are read no further.
 _HEAD = re.compile(r'\s*\[\s*([234])\s*,\s*"[^"]{0,36}"\s*(?:,\s*"([A-Za-z0-9]{1,60})")?')
 _ANSWERS = {"3": "CallResult", "4": "CallError"}
-# (version, action) -> its counter, so a frame costs one dict lookup and an increment
-_frames: dict[tuple[str, str], object] = {}
+# (the protocol's actions, action) -> its counter, so a frame costs one dict lookup and an increment
+_frames: dict[tuple[frozenset, str], object] = {}
 
 bp = Blueprint("metrics", __name__)
 
 
-def frame(version: str, text: str | bytes, reply: str | None, seconds: float) -> None:
-    """Count one frame from a charger, its answer's CallError code if any, and how long the answer took."""
+def frame(actions: frozenset[str], text: str | bytes, reply: str | None, seconds: float) -> None:
+    """Count one frame from a charger, its answer's CallError code if any, and how long the answer took.
+
+    `actions` are the protocol's action names (the OCPP side knows them): only those become labels.
+    """
     head = text[:120] if isinstance(text, str) else bytes(text[:120]).decode("utf-8", "replace")
     match = _HEAD.match(head)
     name = "invalid" if match is None else _ANSWERS.get(match.group(1)) or match.group(2) or "invalid"
-    counter = _frames.get((version, name))
+    counter = _frames.get((actions, name))
     if counter is None:
-        counter = _counter(version, name)
+        counter = _counter(actions, name)
     counter.inc()
     ANSWER_SECONDS.observe(seconds)
     if reply is not None and reply.startswith("[4,"):
         CALL_ERRORS.labels(str(json.loads(reply)[2])).inc()
 
 
-def _counter(version: str, name: str):
+def _counter(actions: frozenset[str], name: str):
     """Return the counter for a frame named `name`; a name outside the protocol counts as "other".
 
     Only protocol names are remembered, so a charger inventing actions adds neither label values nor memory.
     """
-    if name in _ANSWERS.values() or name == "invalid" or name in known_actions(version):
-        counter = _frames[version, name] = FRAMES.labels(name)
+    if name in _ANSWERS.values() or name == "invalid" or name in actions:
+        counter = _frames[actions, name] = FRAMES.labels(name)
         return counter
     return FRAMES.labels("other")
 
@@ -104,11 +107,9 @@ def scrape():
 
 
 def _read_gauges() -> None:
-    """Set the gauges that are read at scrape time: sockets, the outbox and the pool."""
-    from .csms import registry
+    """Set the gauges that are read at scrape time: the outbox and the pool."""
     from .models import ChargerCommand
 
-    CONNECTED.set(len(registry.connections()))
     pending = sa.select(sa.func.count()).select_from(ChargerCommand).where(ChargerCommand.state == "pending")
     PENDING.set(db.session.scalar(pending))
     pool = db.engine.pool

@@ -18,7 +18,7 @@ from geventwebsocket.exceptions import WebSocketError
 from .. import hotsql, metrics
 from ..extensions import db
 from ..services import charger_state
-from . import dispatcher, last_seen, registry
+from . import dispatcher, last_seen, registry, validation
 from .pace import Pace
 from .websocket import OcppWebSocket
 
@@ -155,6 +155,7 @@ def serve_connection(app: Flask, ws: OcppWebSocket, charger_id: int, charge_box_
     # The database already names this socket as the live one, so the old socket's disconnect
     # (below, in its own greenlet) leaves the charger online.
     old = registry.register(conn)
+    metrics.CONNECTED.set(registry.count())
     if old is not None:
         log.info("%s reconnected; closing its previous socket", charge_box_id)
         old.close()
@@ -168,6 +169,7 @@ def serve_connection(app: Flask, ws: OcppWebSocket, charger_id: int, charge_box_
         _receive_loop(app, conn)
     finally:
         registry.unregister(conn)
+        metrics.CONNECTED.set(registry.count())
         conn.fail_pending()
         close_socket(ws)
         with app.app_context():
@@ -210,7 +212,7 @@ def _handle(app: Flask, conn: Connection, text: str | bytes) -> str | None:
     started = time.perf_counter()
     try:
         reply = dispatcher.handle(conn, text)
-        metrics.frame(conn.version, text, reply, time.perf_counter() - started)
+        metrics.frame(validation.known_actions(conn.version), text, reply, time.perf_counter() - started)
         _mark_seen(app, conn)
         return reply
     except Exception:  # a bug outside the handlers (they answer InternalError themselves): keep the socket

@@ -45,6 +45,11 @@ def get(charge_box_id: str) -> Connection | None:
     return _connections.get(charge_box_id)
 
 
+def count() -> int:
+    """Return how many live sockets this process holds."""
+    return len(_connections)
+
+
 def connections() -> list[Connection]:
     """Return every live socket of this process."""
     return list(_connections.values())

@@ -13,7 +13,7 @@ from ..db import writing
 from ..extensions import db
 from ..models import Charger
 from ..models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
-from . import NotFound, ServiceError, audit
+from . import NotFound, ServiceError, audit, link
 from .backoff import Backoff, Rate
 
 # OCPP 2.0.1 BasicAuthPassword is 16-40 characters (1.6's security white paper: 16-20 bytes+).
@@ -113,14 +113,12 @@ def add_charger(
 def set_registration(charger_id: int, registration: str, admin_id: int | None = None) -> Charger:
     """Accept, reject or return a charger to pending."""
     _check_choice(registration, REGISTRATIONS, "registration")
-    from ..csms import remote
-
     with writing():
         charger = get(charger_id)
         charger.registration = registration
         audit.record(f"charger.{registration}", "charger", charger.id, admin_id=admin_id)
         # The live socket, in whichever process, follows now, not only at the charger's next boot.
-        remote.registration_changed(charger.charge_box_id, registration)
+        link.current().registration_changed(charger.charge_box_id, registration)
     return charger
 
 
@@ -138,7 +136,6 @@ def set_password(charger_id: int, password: str | None, admin_id: int | None = N
     """Set a charger's OCPP password (None removes it; "" generates one); return the new password."""
     if password == "":
         password = secrets.token_urlsafe(18)[:24]
-    from ..csms import remote
 
     hashed = hash_charger_password(validate_password(password)) if password else None
     with writing():
@@ -148,7 +145,7 @@ def set_password(charger_id: int, password: str | None, admin_id: int | None = N
             "charger.password", "charger", charger.id, admin_id=admin_id, detail="set" if password else "removed"
         )
         if password:  # a socket opened with the old password (or none) must log in again
-            remote.password_changed(charger.charge_box_id)
+            link.current().password_changed(charger.charge_box_id)
     return password
 
 

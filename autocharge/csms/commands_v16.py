@@ -1,0 +1,72 @@
+"""OCPP 1.6 calls to a charger: what each back-office command is in 1.6, and how its answer reads."""
+
+from ..services import ServiceError
+from ..services.link import Reply
+
+TRIGGERS = (
+    "BootNotification",
+    "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "StatusNotification",
+)
+
+
+def remote_start(*, token: str, remote_start_id: int, connector_id: int | None = None) -> tuple[str, dict]:
+    """Return RemoteStartTransaction for a one-time idTag (the charger picks the connector when none is given)."""
+    payload: dict = {"idTag": token}
+    if connector_id:
+        payload["connectorId"] = connector_id
+    return "RemoteStartTransaction", payload
+
+
+def remote_stop(*, transaction_id: int, ocpp_tx_id: str | None = None) -> tuple[str, dict]:
+    """Return RemoteStopTransaction (1.6 chargers know our transaction id)."""
+    return "RemoteStopTransaction", {"transactionId": transaction_id}
+
+
+def clear_cache() -> tuple[str, dict]:
+    """Return ClearCache."""
+    return "ClearCache", {}
+
+
+def reset(*, kind: str) -> tuple[str, dict]:
+    """Return Reset Soft or Hard."""
+    return "Reset", {"type": kind}
+
+
+def unlock_connector(*, connector_id: int) -> tuple[str, dict]:
+    """Return UnlockConnector."""
+    return "UnlockConnector", {"connectorId": connector_id}
+
+
+def trigger_message(*, message: str, connector_id: int | None = None) -> tuple[str, dict]:
+    """Return TriggerMessage; raise ServiceError for a message 1.6 cannot trigger."""
+    if message not in TRIGGERS:
+        raise ServiceError(f"OCPP 1.6 cannot trigger {message}; choose one of {', '.join(TRIGGERS)}.")
+    payload: dict = {"requestedMessage": message}
+    if connector_id:
+        payload["connectorId"] = connector_id
+    return "TriggerMessage", payload
+
+
+def get_configuration(*, keys: list[str] | None = None) -> tuple[str, dict]:
+    """Return GetConfiguration of some keys (all when none)."""
+    return "GetConfiguration", {"key": keys} if keys else {}
+
+
+def change_configuration(*, key: str, value: str) -> tuple[str, dict]:
+    """Return ChangeConfiguration of one key."""
+    return "ChangeConfiguration", {"key": key, "value": value}
+
+
+def reply(command: str, answer: dict) -> Reply:
+    """Read a 1.6 answer in the back office's words."""
+    if command == "get_configuration":
+        values = {k["key"]: k.get("value") for k in answer.get("configurationKey", [])}
+        return Reply("Accepted", answer, values, list(answer.get("unknownKey", [])))
+    status = str(answer.get("status", "Accepted"))
+    if command == "unlock_connector":
+        status = "Accepted" if status == "Unlocked" else status
+    return Reply(status, answer)

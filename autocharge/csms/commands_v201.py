@@ -1,0 +1,114 @@
+"""OCPP 2.0.1 calls to a charger: what each back-office command is in 2.0.1, and how its answer reads."""
+
+from ..services import ServiceError
+from ..services.link import Reply
+
+RESETS = {"Soft": "OnIdle", "Hard": "Immediate"}
+TRIGGERS = (
+    "BootNotification",
+    "LogStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "SignChargingStationCertificate",
+    "SignV2GCertificate",
+    "StatusNotification",
+    "TransactionEvent",
+    "SignCombinedCertificate",
+    "PublishFirmwareStatusNotification",
+)
+# 1.6 configuration keys and the 2.0.1 component/variable that means the same, so one key works for both.
+VARIABLES = {
+    "HeartbeatInterval": ("OCPPCommCtrlr", "HeartbeatInterval"),
+    "MeterValueSampleInterval": ("SampledDataCtrlr", "TxUpdatedInterval"),
+    "MeterValuesSampledData": ("SampledDataCtrlr", "TxUpdatedMeasurands"),
+    "AuthorizeRemoteTxRequests": ("AuthCtrlr", "AuthorizeRemoteStart"),
+    "LocalPreAuthorize": ("AuthCtrlr", "LocalPreAuthorize"),
+    "AuthorizationCacheEnabled": ("AuthCacheCtrlr", "Enabled"),
+}
+
+
+def remote_start(*, token: str, remote_start_id: int, connector_id: int | None = None) -> tuple[str, dict]:
+    """Return RequestStartTransaction for a one-time Central idToken, on an EVSE or any."""
+    payload: dict = {"idToken": {"idToken": token, "type": "Central"}, "remoteStartId": remote_start_id}
+    if connector_id:
+        payload["evseId"] = connector_id
+    return "RequestStartTransaction", payload
+
+
+def remote_stop(*, transaction_id: int, ocpp_tx_id: str | None = None) -> tuple[str, dict]:
+    """Return RequestStopTransaction (2.0.1 chargers name transactions themselves)."""
+    return "RequestStopTransaction", {"transactionId": ocpp_tx_id or str(transaction_id)}
+
+
+def clear_cache() -> tuple[str, dict]:
+    """Return ClearCache."""
+    return "ClearCache", {}
+
+
+def reset(*, kind: str) -> tuple[str, dict]:
+    """Return Reset: Soft waits until idle (OnIdle), Hard is Immediate."""
+    return "Reset", {"type": RESETS[kind]}
+
+
+def unlock_connector(*, connector_id: int) -> tuple[str, dict]:
+    """Return UnlockConnector of the EVSE's (first) connector."""
+    return "UnlockConnector", {"evseId": connector_id, "connectorId": 1}
+
+
+def trigger_message(*, message: str, connector_id: int | None = None) -> tuple[str, dict]:
+    """Return TriggerMessage; raise ServiceError for a message 2.0.1 cannot trigger."""
+    if message not in TRIGGERS:
+        raise ServiceError(f"OCPP 2.0.1 cannot trigger {message}; choose one of {', '.join(TRIGGERS)}.")
+    payload: dict = {"requestedMessage": message}
+    if connector_id:
+        payload["evse"] = {"id": connector_id}
+    return "TriggerMessage", payload
+
+
+def get_configuration(*, keys: list[str] | None = None) -> tuple[str, dict]:
+    """Return GetVariables of Component.Variable names (or known 1.6 keys; the usual ones when none)."""
+    names = keys or list(VARIABLES)
+    data = [{"component": {"name": c}, "variable": {"name": v}} for c, v in map(variable, names)]
+    return "GetVariables", {"getVariableData": data}
+
+
+def change_configuration(*, key: str, value: str) -> tuple[str, dict]:
+    """Return SetVariables of one variable."""
+    component, name = variable(key)
+    return "SetVariables", {
+        "setVariableData": [{"attributeValue": value, "component": {"name": component}, "variable": {"name": name}}]
+    }
+
+
+def variable(key: str) -> tuple[str, str]:
+    """Return the (component, variable) named by a key: Component.Variable or a known 1.6 key."""
+    if key in VARIABLES:
+        return VARIABLES[key]
+    component, dot, name = key.partition(".")
+    if not (dot and component and name):
+        raise ServiceError(
+            f"Name an OCPP 2.0.1 variable as Component.Variable (e.g. OCPPCommCtrlr.HeartbeatInterval), not {key!r}."
+        )
+    return component, name
+
+
+def reply(command: str, answer: dict) -> Reply:
+    """Read a 2.0.1 answer in the back office's words."""
+    if command == "get_configuration":
+        results = answer.get("getVariableResult", [])
+        values = {_name(r): r.get("attributeValue") for r in results if r.get("attributeStatus") == "Accepted"}
+        unknown = [_name(r) for r in results if r.get("attributeStatus") != "Accepted"]
+        return Reply("Accepted", answer, values, unknown)
+    if command == "change_configuration":
+        results = answer.get("setVariableResult") or [{}]
+        return Reply(str(results[0].get("attributeStatus", "Rejected")), answer)
+    status = str(answer.get("status", "Accepted"))
+    if command == "unlock_connector":
+        status = "Accepted" if status == "Unlocked" else status
+    return Reply(status, answer)
+
+
+def _name(result: dict) -> str:
+    """Return Component.Variable of a GetVariables result."""
+    return f"{(result.get('component') or {}).get('name')}.{(result.get('variable') or {}).get('name')}"
