@@ -71,8 +71,8 @@ def token_of(i: int, version: str) -> tuple[str, str]:
 # The server process and its database
 
 
-def prepare_database(url: str, count: int) -> None:
-    """Migrate the database and register `count` chargers, their users, tags and vehicles (in bulk)."""
+def prepare_database(url: str, count: int, first: int = 1) -> None:
+    """Migrate the database and register `count` chargers from number `first`, their users, tags and vehicles."""
     import sqlalchemy as sa
     from flask_migrate import upgrade
 
@@ -88,7 +88,10 @@ def prepare_database(url: str, count: int) -> None:
         existing = set(
             db.session.scalars(sa.select(Charger.charge_box_id).where(Charger.charge_box_id.like("BENCH-%")))
         )
-        todo = [i for i in range(1, count + 1) if box_id(i) not in existing]
+        todo = [i for i in range(first, first + count) if box_id(i) not in existing]
+        if not todo:  # an insert of no rows would insert one row of defaults
+            db.engine.dispose()
+            return
         with writing() as session:
             session.execute(
                 sa.insert(Charger),
@@ -446,10 +449,10 @@ def open_charger(i: int, target: dict, version: str, password: str | None) -> Ch
     return charger
 
 
-def connect_all(count: int, target: dict, version: str, password: str | None, concurrency: int) -> list:
-    """Open `count` chargers, `concurrency` handshakes at a time; return those that made it (with their index)."""
+def connect_all(count: int, target: dict, version: str, password: str | None, concurrency: int, first: int = 1) -> list:
+    """Open `count` chargers from number `first`, `concurrency` handshakes at a time; return those that made it."""
     pool = Pool(concurrency)
-    chargers = pool.map(lambda i: (i, open_charger(i, target, version, password)), range(1, count + 1))
+    chargers = pool.map(lambda i: (i, open_charger(i, target, version, password)), range(first, first + count))
     return [(i, c) for i, c in chargers if c is not None]
 
 
@@ -509,6 +512,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--url", help="a running server's OCPP endpoint, e.g. ws://127.0.0.1:5000/ocpp")
     parser.add_argument("--server-pid", type=int, help="with --url: the server's pid, for its RSS and CPU")
     parser.add_argument("--database-url", help="with --url: register the chargers in this database first")
+    parser.add_argument("--first", type=int, default=1, help="number of the first charger (several generators)")
     parser.add_argument("--password", default=PASSWORD, help="the chargers' basic-auth password")
     parser.add_argument("--in-step", action="store_true", help="all chargers at the same point of their session")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (database, server log)")
@@ -528,7 +532,7 @@ def start_target(args: argparse.Namespace, workdir: Path) -> tuple[dict, subproc
     if args.url:
         parsed = urlparse(args.url)
         if args.database_url:
-            prepare_database(args.database_url, args.chargers)
+            prepare_database(args.database_url, args.chargers, args.first)
         target = {"host": parsed.hostname, "port": parsed.port or 80, "path": parsed.path.rstrip("/")}
         return target, None, args.database_url
     url = f"sqlite:///{workdir / 'bench.sqlite'}"
@@ -546,7 +550,7 @@ def connect_phase(args, target: dict, pid: int | None) -> list:
     """Connect and boot every charger; print how long it took and the server's RSS before and after."""
     before = rss_mib(pid)
     started = time.monotonic()
-    chargers = connect_all(args.chargers, target, args.ocpp, args.password, args.concurrency)
+    chargers = connect_all(args.chargers, target, args.ocpp, args.password, args.concurrency, args.first)
     took = time.monotonic() - started
     print(
         f"connected and booted: {len(chargers)}/{args.chargers} chargers in {took:.1f} s"

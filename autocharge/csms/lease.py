@@ -20,7 +20,7 @@ from flask import Flask
 from ..db import is_sqlite, utcnow, writing
 from ..extensions import db
 from ..models import Charger, ChargerCommand, ProcessLease
-from ..services import charger_state, dialect, pairing
+from ..services import charger_state, dialect
 from . import registry, wakeup
 
 log = logging.getLogger("autocharge.lease")
@@ -139,9 +139,10 @@ def sweep(wait: bool = False) -> list[int]:
         for command_id in failed:
             wakeup.publish("d", str(command_id))  # the askers stop waiting now, not at their timeout
         conn.execute(sa.delete(ProcessLease).where(ProcessLease.expires_at < now))
+    # A waiting pairing is left waiting (unlike at a charger's own disconnect): the charger did not go away, its
+    # process did, and it reconnects to another one within seconds; the pairing's deadline still bounds the wait.
     for charger in swept:
         log.info("%s marked offline: the server process that held its socket is gone", charger.charge_box_id)
-        pairing.on_charger_offline(charger.id)
     return [charger.id for charger in swept]
 
 
