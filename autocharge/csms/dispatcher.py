@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from . import codec, v16, v201, validation
+from .errors import CallFailed
 from .validation import Violation
 
 log = logging.getLogger("autocharge.ocpp")
@@ -151,8 +152,6 @@ def _call(protocol: Protocol, conn, unique_id: str, action: str, payload: dict):
 
 def _answer_received(conn, message: list) -> None:
     """Hand a CallResult/CallError from the charger to the back-office call awaiting it."""
-    from .connection import CallFailed
-
     if message[0] == CALL_RESULT:
         payload = message[2] if isinstance(message[2], dict) else {}
         found = conn.resolve(message[1], payload=payload)

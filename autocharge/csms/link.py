@@ -18,7 +18,8 @@ from ..models import Charger
 from ..services import chargers
 from ..services.link import ChargerOffline, CommandFailed, CommandTimeout, Reply, Target
 from . import commands_v16, commands_v201, outbox, registry, remote
-from .connection import CallFailed, CallTimeout, Connection, ConnectionClosed
+from .charger_socket import Connection
+from .errors import CallFailed, CallTimeout, ConnectionClosed
 
 log = logging.getLogger("autocharge.commands")
 

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import Charger, ChargerCommand
 from ..services import dialect
 from . import registry, wakeup
-from .connection import CallFailed, CallTimeout, ConnectionClosed
+from .errors import CallFailed, CallTimeout, ConnectionClosed
 
 log = logging.getLogger("autocharge.ocpp")
 

@@ -11,7 +11,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .connection import Connection
+    from .charger_socket import Connection
 
 _connections: dict[str, Connection] = {}
 PROCESS_ID = uuid.uuid4().hex[:12]

@@ -135,5 +135,5 @@ def change_configuration(charger_id: int, key: str, value: str) -> CommandResult
 
 
 def clear_cache_everywhere() -> int:
-    """Send ClearCache to every online charger without waiting; return how many."""
+    """Send ClearCache to every online charger without waiting; return how many (as vehicles.clear_caches does)."""
     return link.current().everywhere("clear_cache")

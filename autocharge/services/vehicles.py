@@ -11,7 +11,7 @@ from sqlalchemy.orm import attributes
 from ..db import utcnow, writing
 from ..extensions import db
 from ..models import AuditEvent, PairingSession, UnknownIdentifier, Vehicle
-from . import NotFound, ServiceError, audit, users
+from . import NotFound, ServiceError, audit, link, users
 from .identifiers import Identifier
 
 MAX_PLATE = 20
@@ -263,11 +263,9 @@ def attach_identifier(
 def clear_caches() -> int:
     """Ask every online charger to drop its authorization cache, so a cached Accepted cannot outlive a retirement.
 
-    Called after the write transaction: it sends on sockets (see COMMON.md, never I/O inside writing()).
+    Called after the write transaction: it sends on sockets (never I/O inside writing()).
     """
-    from . import commands
-
-    return commands.clear_cache_everywhere()
+    return link.current().everywhere("clear_cache")
 
 
 def trail_for_user(user_id: int, limit: int = 200) -> list[tuple[AuditEvent, str]]:
