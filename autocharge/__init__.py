@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as defaults
-from . import hotsql, metrics
+from . import hotsql, metrics, pgwait
 from .db import is_sqlite
 from .extensions import csrf, db, htmx, login_manager, migrate
 
@@ -33,6 +33,8 @@ def create_app(config: dict | None = None) -> Flask:
     proxies = app.config["AUTOCHARGE_TRUSTED_PROXIES"]
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    if not is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
+        pgwait.install()  # psycopg waits on the hub directly: cheaper than through gevent's select.poll()
     db.init_app(app)
     app.teardown_appcontext(hotsql.release)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)

@@ -136,13 +136,15 @@ def test_a_second_process_on_one_sqlite_file_is_refused(live_server_factory, sql
     assert "use PostgreSQL" in str(refused.value)
 
 
-def test_listening_for_wake_ups_never_blocks_the_gevent_hub(pg_database_url):
-    """In a gevent process (as the server is), a greenlet ticks every 10 ms while another one listens."""
+@pytest.mark.parametrize("wait", ["patched select", "pgwait"])
+def test_listening_and_querying_never_block_the_gevent_hub(pg_database_url, wait):
+    """In a gevent process (as the server is), a greenlet ticks every 10 ms while others listen and query."""
     import subprocess
 
     root = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": str(root)}
     probe = [sys.executable, str(root / "tests" / "csms" / "listen_probe.py"), pg_database_url]
+    probe += ["pgwait"] if wait == "pgwait" else []
     done = subprocess.run(probe, capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     late, received = done.stdout.split()
