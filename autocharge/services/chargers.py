@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from ..db import writing
 from ..extensions import db
@@ -217,13 +216,6 @@ def _basic_auth_ok(charger: Charger, authorization) -> bool:
         and authorization.username == charger.charge_box_id
         and check_charger_password(charger.password_hash, authorization.password or "")
     )
-
-
-def list_chargers() -> list[Charger]:
-    """Return every charger with its connectors, by charge box id."""
-    # Connectors loaded in one extra query: the Chargers screen shows them for every row, every 2 s.
-    query = sa.select(Charger).options(selectinload(Charger.connectors)).order_by(Charger.charge_box_id)
-    return list(db.session.scalars(query))
 
 
 def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:

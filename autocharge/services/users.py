@@ -1,7 +1,6 @@
 """Drivers and their RFID tags."""
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from ..db import writing
 from ..extensions import db
@@ -106,10 +105,3 @@ def remove_tag(user_id: int, tag_id: int, admin_id: int | None = None) -> None:
             raise NotFound("That tag does not exist.")
         session.delete(rfid)
         audit.record("user.tag_removed", "user", user_id, admin_id=admin_id, detail=rfid.tag)
-
-
-def list_users() -> list[User]:
-    """Return every user by name (the paged, searchable table comes with the Users screen issue)."""
-    # Tags in one extra query: the Users screen shows them on every row.
-    query = sa.select(User).options(selectinload(User.tags)).order_by(User.name, User.id)
-    return list(db.session.scalars(query))

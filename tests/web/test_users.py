@@ -1,6 +1,7 @@
 """The Users screen: adding and editing users, blocking, RFID tags and the row menu."""
 
 import pytest
+import sqlalchemy as sa
 from flask import url_for
 
 from autocharge.extensions import db
@@ -61,7 +62,7 @@ def test_add_user_refuses_bad_input_next_to_the_field(app, logged_in, alice, nam
     assert f'<p class="field-error" id="f-{field}-error">{message}</p>' in html
     assert f'value="{name}"' in html and f'value="{email}"' in html
     with app.app_context():
-        assert len(users.list_users()) == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
 
 
 def test_edit_user(app, logged_in, alice):
