@@ -64,6 +64,8 @@ def acquire(app: Flask) -> None:
             expires_at=now + timedelta(seconds=seconds(app)),
         )
         with writing() as session:
+            if is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
+                _forget_dead_processes(session)
             session.add(lease)
         _renewed(app)
         sweep()
@@ -171,6 +173,20 @@ def _lock(conn: sa.Connection, wait: bool) -> bool:
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SWEEP_LOCK)))
         return True
     return bool(conn.execute(sa.select(sa.func.pg_try_advisory_xact_lock(SWEEP_LOCK))).scalar())
+
+
+def _forget_dead_processes(session) -> None:
+    """Drop the leases of processes on this host that no longer run (a kill -9, a crash): sweep them now, not later.
+
+    SQLite only: its one process runs on this host, so a pid that is gone means the process is. (On PostgreSQL a
+    host name may be shared by containers with their own pids, so there leases simply run out.) A restarted process
+    would otherwise show its old chargers online until the old lease ran out.
+    """
+    host = socket.gethostname()[:255]
+    rows = session.execute(sa.select(ProcessLease.process_id, ProcessLease.pid).where(ProcessLease.host == host))
+    dead = [row.process_id for row in rows if row.process_id != registry.PROCESS_ID and not _running(row.pid)]
+    if dead:
+        session.execute(sa.delete(ProcessLease).where(ProcessLease.process_id.in_(dead)))
 
 
 def _refuse_a_second_process() -> None:

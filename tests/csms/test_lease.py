@@ -150,3 +150,29 @@ def test_listening_and_querying_never_block_the_gevent_hub(pg_database_url, wait
     late, received = done.stdout.split()
     assert float(late) < 0.1, f"the hub stalled {late} s while listening"
     assert received == "c:hello"
+
+
+def test_a_restart_after_a_crash_on_sqlite_takes_the_dead_processs_chargers_offline_at_once(sqlite_url):
+    """The old lease has not run out, but its pid is gone: the new process sweeps it at start."""
+    import subprocess
+
+    from conftest import make_app
+
+    app = make_app(sqlite_url)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    with app.app_context():
+        with writing() as session:
+            session.add(
+                ProcessLease(
+                    process_id=EXPIRED,
+                    host=lease.socket.gethostname()[:255],
+                    pid=int(gone.stdout),
+                    expires_at=utcnow() + timedelta(seconds=30),
+                )
+            )
+        _charger("CRASHED", EXPIRED)
+        lease.acquire(app)
+        assert _states()["CRASHED"] == (False, False)
+        assert {row.process_id for row in db.session.scalars(sa.select(ProcessLease))} == {registry.PROCESS_ID}
+        db.session.remove()
+        db.engine.dispose()
