@@ -15,6 +15,17 @@ from . import transactions_query, users_query
 from .transactions_query import TransactionFilter
 from .users_query import UserFilter
 
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...): text typed by
+# users or chargers (names, emails, charge box ids, plates) is exported with a leading ' so it stays text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text(value: str | None) -> str:
+    """Return a text cell as a spreadsheet will show it, never as a formula ("" for None)."""
+    if not value:
+        return ""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
 
 def _csv_chunks(header: Iterable[str], batches: Iterable[list], convert) -> Iterator[str]:
     """Yield the header line, then one CSV chunk per batch of rows."""
@@ -54,7 +65,7 @@ def users_csv(flt: UserFilter, sort: str = users_query.DEFAULT_SORT, descending:
     """Yield the users export as CSV text chunks: id, name, email, status, created (UTC)."""
 
     def convert(row) -> tuple:
-        return row[0], row[1], row[2], row[3], _when(row[4])
+        return row[0], text(row[1]), text(row[2]), row[3], _when(row[4])
 
     return _csv_chunks(users_query.EXPORT_HEADER, users_query.export_batches(flt, sort, descending), convert)
 
@@ -78,12 +89,12 @@ def transactions_csv(
             times = (start[:19], stop[:19])
         else:
             seconds, times = _seconds(start, stop), (_when(start), _when(stop))
-        extra = (row[9] or "",) if with_vehicle else ()
+        extra = (text(row[9]),) if with_vehicle else ()
         return (
             tx_id,
-            charger,
+            text(charger),
             connector,
-            user or "",
+            text(user),
             labels.get(origin, ""),
             *times,
             seconds,

@@ -5,6 +5,7 @@ import io
 
 import pytest
 
+from autocharge.services import exports, users
 from web.tables_fixtures import IDENT_A, IDENT_B, fleet, identifier_forms  # noqa: F401  (fixture)
 
 FORBIDDEN = [*identifier_forms(IDENT_A), *identifier_forms(IDENT_B), "04A1B2C3", "APP0123456789AB", "GARBAGE"]
@@ -92,3 +93,27 @@ def test_export_with_bad_filters_is_refused_with_the_reason(logged_in, fleet, ur
 def test_exports_need_a_login(client):
     assert client.get("/users/export.csv").status_code == 302
     assert client.get("/transactions/export.csv").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ('=HYPERLINK("http://evil.example","click")', '\'=HYPERLINK("http://evil.example","click")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTAB", "'\tTAB"),
+        ("Anna-Lena Meyer", "Anna-Lena Meyer"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_text_cells_never_become_formulas(value, cell):
+    assert exports.text(value) == cell
+
+
+def test_users_export_neutralises_formulas_in_names_and_emails(app, logged_in):
+    with app.app_context():
+        users.add_user('=HYPERLINK("http://evil.example","click")', "=evil@example.com")
+    _, rows, _ = export(logged_in.client, "/users/export.csv")
+    assert (rows[0]["name"], rows[0]["email"]) == ('\'=HYPERLINK("http://evil.example","click")', "'=evil@example.com")
