@@ -153,6 +153,10 @@ def admit(charge_box_id: str, authorization, address: str = "") -> Admission:
     from flask import current_app
 
     config, guards = current_app.config, _guards()
+    try:
+        validate_box_id(charge_box_id)  # no stored id fails this, and PostgreSQL refuses a NUL in a parameter
+    except ServiceError as exc:
+        return Admission(False, 400, str(exc))
     charger = by_box_id(charge_box_id)
     if charger is None:
         if not config["AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS"]:

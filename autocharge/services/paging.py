@@ -60,6 +60,7 @@ def clamp_per_page(per_page: int | None) -> int:
 
 def contains_text(column, text: str):
     """Return "column contains text, ignoring case" in a form the database can run fast."""
+    text = text.replace("\x00", "")  # no stored text holds a NUL, and PostgreSQL refuses one in a parameter
     # SQLite's LIKE already ignores ASCII case; lower() around it would only cost time.
     if db.engine.dialect.name == "sqlite":
         return column.contains(text, autoescape=True)

@@ -24,7 +24,9 @@ def _clean(name: str, email: str) -> tuple[str, str]:
     name, email = (name or "").strip(), (email or "").strip().lower()
     if not name or len(name) > 120:
         raise ServiceError("A name is required (at most 120 characters).")
-    if "@" not in email or len(email) > 254 or " " in email:
+    if not name.isprintable():
+        raise ServiceError("A name cannot contain control characters (line breaks, tabs, NUL).")
+    if "@" not in email or len(email) > 254 or " " in email or not email.isprintable():
         raise ServiceError("A valid email address is required.")
     return name, email
 

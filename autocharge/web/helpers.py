@@ -40,7 +40,14 @@ def form_page(template: str, status: int = 200, **context) -> Response:
 
 def safe_target(target: str | None, default: str) -> str:
     """Return `target` if it is a path on this site, else `default` (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Not printable (CR, LF, NUL...): a header cannot carry it, and no page of ours is named so.
+    if (
+        target
+        and target.isprintable()
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+    ):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target

@@ -11,6 +11,9 @@ from ..extensions import htmx
 from ..services import ServiceError, admins
 from .helpers import safe_target
 
+MAX_ID = 2**31 - 1
+LAST_DAY = date(9999, 12, 31)
+
 # Optional columns per screen (hidden unless the admin shows them), kept in Admin.preferences.
 OPTIONAL_COLUMNS = {"users": {"vehicles": "Vehicles"}, "transactions": {"vehicle": "Vehicle"}}
 
@@ -62,8 +65,9 @@ def int_arg(args: MultiDict, name: str, label: str) -> int | None:
     raw = args.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
-        raise ServiceError(f"{label} must be chosen from the list (got {raw!r}).")
+    # Ids are 32-bit integers in both databases: a longer number names nothing (and would not fit a parameter).
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
+        raise ServiceError(f"{label} must be chosen from the list (got {raw[:30]!r}).")
     return int(raw)
 
 
@@ -75,9 +79,12 @@ def day_arg(args: MultiDict, name: str, label: str) -> date | None:
     try:
         if len(raw) != 10:
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
-        raise ServiceError(f"{label} date {raw!r} is not a date: use YYYY-MM-DD, e.g. 2026-01-31.") from None
+        raise ServiceError(f"{label} date {raw[:30]!r} is not a date: use YYYY-MM-DD, e.g. 2026-01-31.") from None
+    if value >= LAST_DAY:  # a range ends the day after its "to": the calendar's last day has none
+        raise ServiceError(f"{label} date {raw} is out of range: use a date before {LAST_DAY.isoformat()}.")
+    return value
 
 
 def kept(args: MultiDict, names: tuple[str, ...]) -> dict[str, str]:

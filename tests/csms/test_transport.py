@@ -140,3 +140,8 @@ def test_unknown_chargers_registered_as_pending_are_capped(live_server_factory, 
     finally:
         for ws in opened:
             ws.close()
+
+
+@pytest.mark.parametrize("box", ["CP%00X", "CP%0AX", "x" * 49])
+def test_a_charge_box_id_that_cannot_be_one_is_400(live_server, charger, box):
+    assert refused(live_server, box=box) == 400
