@@ -38,7 +38,7 @@ def index():
     return table_response("unknown/index.html", "unknown/_results.html", **context)
 
 
-@bp.route("/<int:unknown_id>/reveal")
+@bp.route("/<int:unknown_id>/reveal", methods=["POST"])
 @login_required
 def reveal(unknown_id: int):
     """Show one identifier in full (recorded in the audit trail): the cell for htmx, else the list with it shown."""

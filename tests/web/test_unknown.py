@@ -40,7 +40,7 @@ def test_rfid_tab(logged_in, refused):
 
 
 def test_reveal_with_htmx_returns_the_cell_and_is_audited(app, logged_in, refused):
-    response = logged_in.client.get(f"/unknown-identifiers/{refused}/reveal", headers=HX)
+    response = logged_in.post(f"/unknown-identifiers/{refused}/reveal", headers=HX)
     assert response.get_data(as_text=True).strip() == '<code class="identifier">0A:1B:2C:3D:4E:5F</code>'
     with app.app_context():
         assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.subject_type == "unknown")) == (
@@ -49,8 +49,19 @@ def test_reveal_with_htmx_returns_the_cell_and_is_audited(app, logged_in, refuse
 
 
 def test_reveal_without_htmx_shows_the_page_with_that_row_revealed(logged_in, refused):
-    html = logged_in.client.get(f"/unknown-identifiers/{refused}/reveal").get_data(as_text=True)
+    html = logged_in.post(f"/unknown-identifiers/{refused}/reveal").get_data(as_text=True)
     assert "0A:1B:2C:3D:4E:5F" in html and "<html" in html
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_no_other_site_can_make_an_admin_reveal(app, logged_in, refused, method):
+    """A cross-site <img src> (a GET) or a forged form (no CSRF token) reveals nothing and records nothing."""
+    response = getattr(logged_in.client, method)(f"/unknown-identifiers/{refused}/reveal")
+    assert response.status_code == (405 if method == "get" else 400)
+    assert "0A:1B:2C:3D:4E:5F" not in response.get_data(as_text=True)
+    with app.app_context():
+        revealed = sa.select(sa.func.count()).where(AuditEvent.action == "identifier.revealed")
+        assert db.session.scalar(revealed) == 0
 
 
 def test_retired_identifier_is_listed_as_such(logged_in, world):
