@@ -3,6 +3,7 @@
 import secrets
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from ..db import writing
 from ..extensions import db
@@ -22,13 +23,17 @@ def create_admin(email: str, password: str, role: str = "admin") -> Admin:
     if len(password) < MIN_PASSWORD:
         raise ServiceError(f"The password must have at least {MIN_PASSWORD} characters.")
     password_hash = hash_password(password)  # outside the write lock: it takes ~200 ms
-    with writing() as session:
-        if session.scalar(sa.select(Admin.id).where(Admin.email == email)):
-            raise ServiceError(f"An admin with email {email} already exists.")
-        admin = Admin(email=email, password_hash=password_hash, role=role, preferences={})
-        session.add(admin)
-        session.flush()
-        audit.record("admin.created", "admin", admin.id, detail=email)
+    taken = ServiceError(f"An admin with email {email} already exists.")
+    try:
+        with writing() as session:
+            if session.scalar(sa.select(Admin.id).where(Admin.email == email)):
+                raise taken
+            admin = Admin(email=email, password_hash=password_hash, role=role, preferences={})
+            session.add(admin)
+            session.flush()
+            audit.record("admin.created", "admin", admin.id, detail=email)
+    except IntegrityError:  # PostgreSQL: the same email was added between our check and our insert
+        raise taken from None
     return admin
 
 

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from ..db import writing
 from ..extensions import db
@@ -94,18 +95,22 @@ def add_charger(
     """Register a charger; raise ServiceError for a bad or taken id or a bad password."""
     charge_box_id = validate_box_id(charge_box_id)
     _check_choice(autocharge, AUTOCHARGE_SUPPORT, "Auto Charge support")
-    with writing() as session:
-        if by_box_id(charge_box_id):
-            raise ServiceError(f"A charger with id {charge_box_id} already exists.")
-        charger = Charger(
-            charge_box_id=charge_box_id,
-            autocharge=autocharge,
-            registration=registration,
-            password_hash=hash_charger_password(validate_password(password)) if password else None,
-        )
-        session.add(charger)
-        session.flush()
-        audit.record("charger.added", "charger", charger.id, admin_id=admin_id, detail=charge_box_id)
+    taken = ServiceError(f"A charger with id {charge_box_id} already exists.")
+    try:
+        with writing() as session:
+            if by_box_id(charge_box_id):
+                raise taken
+            charger = Charger(
+                charge_box_id=charge_box_id,
+                autocharge=autocharge,
+                registration=registration,
+                password_hash=hash_charger_password(validate_password(password)) if password else None,
+            )
+            session.add(charger)
+            session.flush()
+            audit.record("charger.added", "charger", charger.id, admin_id=admin_id, detail=charge_box_id)
+    except IntegrityError:  # PostgreSQL: the same id was added (or connected first) between our check and insert
+        raise taken from None
     return charger
 
 

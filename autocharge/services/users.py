@@ -1,6 +1,7 @@
 """Drivers and their RFID tags."""
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from ..db import writing
 from ..extensions import db
@@ -42,25 +43,33 @@ def _email_taken(email: str, except_id: int | None = None) -> bool:
 def add_user(name: str, email: str, admin_id: int | None = None) -> User:
     """Create an active user; raise ServiceError for a bad or taken email."""
     name, email = _clean(name, email)
-    with writing() as session:
-        if _email_taken(email):
-            raise ServiceError(f"A user with email {email} already exists.")
-        user = User(name=name, email=email, status="active")
-        session.add(user)
-        session.flush()
-        audit.record("user.created", "user", user.id, admin_id=admin_id)
+    taken = ServiceError(f"A user with email {email} already exists.")
+    try:
+        with writing() as session:
+            if _email_taken(email):
+                raise taken
+            user = User(name=name, email=email, status="active")
+            session.add(user)
+            session.flush()
+            audit.record("user.created", "user", user.id, admin_id=admin_id)
+    except IntegrityError:  # PostgreSQL: another admin added the same email between our check and our insert
+        raise taken from None
     return user
 
 
 def update_user(user_id: int, name: str, email: str, admin_id: int | None = None) -> User:
     """Change a user's name and email; raise ServiceError or NotFound."""
     name, email = _clean(name, email)
-    with writing():
-        user = get(user_id)
-        if _email_taken(email, except_id=user_id):
-            raise ServiceError(f"A user with email {email} already exists.")
-        user.name, user.email = name, email
-        audit.record("user.updated", "user", user.id, admin_id=admin_id)
+    taken = ServiceError(f"A user with email {email} already exists.")
+    try:
+        with writing():
+            user = get(user_id)
+            if _email_taken(email, except_id=user_id):
+                raise taken
+            user.name, user.email = name, email
+            audit.record("user.updated", "user", user.id, admin_id=admin_id)
+    except IntegrityError:  # PostgreSQL: the email was taken between our check and our update
+        raise taken from None
     return user
 
 
@@ -88,14 +97,18 @@ def normalize_tag(tag: str) -> str:
 def add_tag(user_id: int, tag: str, admin_id: int | None = None) -> RfidTag:
     """Give a user an RFID tag; raise ServiceError if another user has it."""
     value = normalize_tag(tag)
-    with writing() as session:
-        user = get(user_id)
-        owner = session.scalar(sa.select(RfidTag).where(RfidTag.tag == value))
-        if owner is not None:
-            raise ServiceError(f"Tag {value} already belongs to {owner.user.name}.")
-        rfid = RfidTag(user_id=user.id, tag=value)
-        session.add(rfid)
-        audit.record("user.tag_added", "user", user.id, admin_id=admin_id, detail=value)
+    try:
+        with writing() as session:
+            user = get(user_id)
+            owner = session.scalar(sa.select(RfidTag).where(RfidTag.tag == value))
+            if owner is not None:
+                raise ServiceError(f"Tag {value} already belongs to {owner.user.name}.")
+            rfid = RfidTag(user_id=user.id, tag=value)
+            session.add(rfid)
+            session.flush()
+            audit.record("user.tag_added", "user", user.id, admin_id=admin_id, detail=value)
+    except IntegrityError:  # PostgreSQL: another admin gave the same tag between our check and our insert
+        raise ServiceError(f"Tag {value} was just given to another user; reload to see whom.") from None
     return rfid
 
 
