@@ -102,7 +102,7 @@ def test_pair_a_refused_identifier_from_unknown_identifiers(admin_page, jane, st
     cell = page.locator("#unknown tbody tr").first
     expect(cell).to_contain_text("0A:1B:••:••:••:5F")
     expect(cell).not_to_contain_text("0A:1B:2C:3D:4E:5F")
-    cell.get_by_role("link", name=re.compile("^Reveal")).click()
+    cell.get_by_role("button", name=re.compile("^Reveal")).click()  # a POST with its CSRF token
     expect(cell).to_contain_text("0A:1B:2C:3D:4E:5F")
     cell.get_by_role("link", name="Pair with a vehicle").click()
     page.get_by_label("Find a user by name or email").fill("jane")
