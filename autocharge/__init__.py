@@ -80,6 +80,8 @@ def _fill_defaults(app: Flask) -> None:
             "pool_pre_ping": True,  # a connection the server dropped is replaced, not handed to a charger's frame
         }
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", pool)
+    if app.config["AUTOCHARGE_SECURE_COOKIES"]:
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
 

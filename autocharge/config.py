@@ -39,6 +39,8 @@ DEFAULTS = {
     "AUTOCHARGE_TRUSTED_PROXIES": 0,
     "AUTOCHARGE_METRICS_TOKEN": None,  # /metrics answers 404 while unset, and asks for this Bearer token when set
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
+    # Session cookies only over HTTPS: set it when TLS is terminated in front of the app (a proxy, deploy/).
+    "AUTOCHARGE_SECURE_COOKIES": False,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,

@@ -169,3 +169,23 @@ def test_forwarded_address_counts_only_behind_trusted_proxies(database_url, prox
         db.session.remove()
         db.engine.dispose()
     assert counted == (["127.0.0.1"] if proxies == 0 else ["203.0.113.7"])
+
+
+@pytest.mark.parametrize(("setting", "secure"), [("0", False), ("1", True)])
+def test_the_session_cookie_is_secure_when_the_environment_says_so(monkeypatch, database_url, setting, secure):
+    monkeypatch.setenv("AUTOCHARGE_SECURE_COOKIES", setting)
+    app = make_app(database_url)
+    with app.app_context():
+        admins.create_admin("secure@example.com", "long enough password")
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        data={"email": "secure@example.com", "password": "long enough password", "csrf_token": csrf_token(page)},
+    )
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert ("; Secure" in cookie) is secure and "HttpOnly" in cookie
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
