@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from . import checkpoint, hotsql
 from .extensions import db
@@ -40,6 +41,20 @@ def writing():
     finally:
         if serialize:
             _write_lock.release()
+
+
+@contextmanager
+def writing_or(taken: Exception):
+    """Run writing(); a unique index refusing the write raises `taken` instead of the IntegrityError.
+
+    On PostgreSQL two admins' checks ("is this email free?") can both pass before either insert commits: the index
+    lets one in, and the other should hear what a later attempt hears, not see a 500.
+    """
+    try:
+        with writing() as session:
+            yield session
+    except IntegrityError:
+        raise taken from None
 
 
 def is_sqlite(uri: str) -> bool:

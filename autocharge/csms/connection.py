@@ -57,15 +57,10 @@ def serve_connection(app: Flask, ws: OcppWebSocket, charger_id: int, charge_box_
         registry.unregister(conn)
         metrics.CONNECTED.set(registry.count())
         conn.fail_pending()
-        close_socket(ws)
+        ws.close_with(1000, "")
         with app.app_context():
             charger_state.disconnected(charger_id, conn_id)
         log.info("%s disconnected", charge_box_id)
-
-
-def close_socket(ws: OcppWebSocket, reason: str = "") -> None:
-    """Send a close frame (1000, `reason`) unless the socket is already closed, and mark it closed."""
-    ws.close_with(1000, reason)
 
 
 def _receive_loop(app: Flask, conn: Connection) -> None:

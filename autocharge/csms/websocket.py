@@ -34,13 +34,13 @@ class OcppWebSocket(WebSocket):
 
     def read_message(self):
         """Return the next text or binary message; raise MessageTooBig before reading a payload past the limit."""
-        opcode, message = None, bytearray()
+        opcode, parts, size = None, [], 0
         while True:
             header = Header.decode_header(self.stream)
             if header.flags:
                 raise ProtocolError("Reserved bits set.")
             # decode_header has already refused oversize or fragmented control frames.
-            if len(message) + header.length > self.max_message:
+            if size + header.length > self.max_message:
                 raise MessageTooBig(f"Message larger than {self.max_message} bytes.")
             payload = self._payload(header)
             if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY):
@@ -60,11 +60,13 @@ class OcppWebSocket(WebSocket):
                 return None
             else:
                 raise ProtocolError(f"Unknown opcode {header.opcode}.")
-            message += payload
+            parts.append(payload)
+            size += header.length
             if header.fin:
                 break
+        message = parts[0] if len(parts) == 1 else b"".join(parts)  # one frame, the usual case: no copy
         if opcode == self.OPCODE_TEXT:
-            return self._decode_bytes(bytes(message))  # raises UnicodeError on invalid UTF-8
+            return self._decode_bytes(message)  # raises UnicodeError on invalid UTF-8
         return bytes(message)
 
     def _payload(self, header: Header) -> bytes:

@@ -3,9 +3,8 @@
 import secrets
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
-from ..db import writing
+from ..db import writing, writing_or
 from ..extensions import db
 from ..models import Admin
 from . import ServiceError, audit, login_throttle
@@ -24,16 +23,13 @@ def create_admin(email: str, password: str, role: str = "admin") -> Admin:
         raise ServiceError(f"The password must have at least {MIN_PASSWORD} characters.")
     password_hash = hash_password(password)  # outside the write lock: it takes ~200 ms
     taken = ServiceError(f"An admin with email {email} already exists.")
-    try:
-        with writing() as session:
-            if session.scalar(sa.select(Admin.id).where(Admin.email == email)):
-                raise taken
-            admin = Admin(email=email, password_hash=password_hash, role=role, preferences={})
-            session.add(admin)
-            session.flush()
-            audit.record("admin.created", "admin", admin.id, detail=email)
-    except IntegrityError:  # PostgreSQL: the same email was added between our check and our insert
-        raise taken from None
+    with writing_or(taken) as session:
+        if session.scalar(sa.select(Admin.id).where(Admin.email == email)):
+            raise taken
+        admin = Admin(email=email, password_hash=password_hash, role=role, preferences={})
+        session.add(admin)
+        session.flush()
+        audit.record("admin.created", "admin", admin.id, detail=email)
     return admin
 
 

@@ -7,9 +7,9 @@ import secrets
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from flask import current_app
 
-from ..db import writing
+from ..db import writing, writing_or
 from ..extensions import db
 from ..models import Charger
 from ..models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
@@ -96,21 +96,18 @@ def add_charger(
     charge_box_id = validate_box_id(charge_box_id)
     _check_choice(autocharge, AUTOCHARGE_SUPPORT, "Auto Charge support")
     taken = ServiceError(f"A charger with id {charge_box_id} already exists.")
-    try:
-        with writing() as session:
-            if by_box_id(charge_box_id):
-                raise taken
-            charger = Charger(
-                charge_box_id=charge_box_id,
-                autocharge=autocharge,
-                registration=registration,
-                password_hash=hash_charger_password(validate_password(password)) if password else None,
-            )
-            session.add(charger)
-            session.flush()
-            audit.record("charger.added", "charger", charger.id, admin_id=admin_id, detail=charge_box_id)
-    except IntegrityError:  # PostgreSQL: the same id was added (or connected first) between our check and insert
-        raise taken from None
+    with writing_or(taken) as session:  # also when the same unknown id connects twice at once
+        if by_box_id(charge_box_id):
+            raise taken
+        charger = Charger(
+            charge_box_id=charge_box_id,
+            autocharge=autocharge,
+            registration=registration,
+            password_hash=hash_charger_password(validate_password(password)) if password else None,
+        )
+        session.add(charger)
+        session.flush()
+        audit.record("charger.added", "charger", charger.id, admin_id=admin_id, detail=charge_box_id)
     return charger
 
 
@@ -155,8 +152,6 @@ def set_password(charger_id: int, password: str | None, admin_id: int | None = N
 
 def admit(charge_box_id: str, authorization, address: str = "") -> Admission:
     """Decide whether a connecting charger may open its socket (Basic auth, unknown ids, throttles)."""
-    from flask import current_app
-
     config, guards = current_app.config, _guards()
     try:
         validate_box_id(charge_box_id)  # no stored id fails this, and PostgreSQL refuses a NUL in a parameter
@@ -187,8 +182,6 @@ def admit(charge_box_id: str, authorization, address: str = "") -> Admission:
 
 def _guards() -> _Guards:
     """Return the current app's admission guards."""
-    from flask import current_app
-
     return current_app.extensions.setdefault("autocharge.admission", _Guards())
 
 

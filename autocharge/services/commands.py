@@ -132,8 +132,3 @@ def get_configuration(charger_id: int, keys: list[str] | None = None) -> Command
 def change_configuration(charger_id: int, key: str, value: str) -> CommandResult:
     """Change one configuration key (1.6 key, or 2.0.1 Component.Variable)."""
     return _command(charger_id, "change_configuration", f"change of {key}", key=key, value=value)
-
-
-def clear_cache_everywhere() -> int:
-    """Send ClearCache to every online charger without waiting; return how many (as vehicles.clear_caches does)."""
-    return link.current().everywhere("clear_cache")

@@ -1,10 +1,9 @@
 """Identifiers that were refused, and pairing one of them to a vehicle directly (it was already seen: no plug-in)."""
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from ..db import writing
+from ..db import writing, writing_or
 from ..extensions import db
 from ..models import UnknownIdentifier, User, Vehicle
 from . import NotFound, ServiceError, audit, identifiers, pairing, users_query, vehicles
@@ -92,24 +91,22 @@ def pair_directly(
     unknown_id: int, user_id: int, vehicle_id: int | None = None, plate: str | None = None, admin_id: int | None = None
 ) -> Vehicle:
     """Pair a refused vehicle identifier with a user's pending vehicle (or a new one), with pairing's checks."""
-    try:
-        with writing():
-            row = get(unknown_id)
-            if row.kind != "vehicle":
-                raise ServiceError("Only vehicle identifiers can be paired; this is an RFID tag.")
-            vehicle = _target_vehicle(user_id, vehicle_id, plate, admin_id)
-            audit.record(
-                "pairing.started",
-                "vehicle",
-                vehicle.id,
-                admin_id=admin_id,
-                detail=f"directly from unknown identifiers ({mask(row.value)})",
-            )
-            old = vehicles.attach_identifier(vehicle, Identifier(row.value, row.raw), row.charger_id, admin_id)
-    except IntegrityError:  # PostgreSQL: another admin paired this identifier between our check and our write
-        raise ServiceError(
-            "Another admin paired this identifier at the same moment; reload the Unknown identifiers to see where."
-        ) from None
+    raced = ServiceError(
+        "Another admin paired this identifier at the same moment; reload the Unknown identifiers to see where."
+    )
+    with writing_or(raced):
+        row = get(unknown_id)
+        if row.kind != "vehicle":
+            raise ServiceError("Only vehicle identifiers can be paired; this is an RFID tag.")
+        vehicle = _target_vehicle(user_id, vehicle_id, plate, admin_id)
+        audit.record(
+            "pairing.started",
+            "vehicle",
+            vehicle.id,
+            admin_id=admin_id,
+            detail=f"directly from unknown identifiers ({mask(row.value)})",
+        )
+        old = vehicles.attach_identifier(vehicle, Identifier(row.value, row.raw), row.charger_id, admin_id)
     if old is not None:
         vehicles.clear_caches()
     return vehicle

@@ -1,9 +1,8 @@
 """Drivers and their RFID tags."""
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
-from ..db import writing
+from ..db import writing, writing_or
 from ..extensions import db
 from ..models import RfidTag, User
 from ..models.user import USER_STATUSES
@@ -44,16 +43,13 @@ def add_user(name: str, email: str, admin_id: int | None = None) -> User:
     """Create an active user; raise ServiceError for a bad or taken email."""
     name, email = _clean(name, email)
     taken = ServiceError(f"A user with email {email} already exists.")
-    try:
-        with writing() as session:
-            if _email_taken(email):
-                raise taken
-            user = User(name=name, email=email, status="active")
-            session.add(user)
-            session.flush()
-            audit.record("user.created", "user", user.id, admin_id=admin_id)
-    except IntegrityError:  # PostgreSQL: another admin added the same email between our check and our insert
-        raise taken from None
+    with writing_or(taken) as session:
+        if _email_taken(email):
+            raise taken
+        user = User(name=name, email=email, status="active")
+        session.add(user)
+        session.flush()
+        audit.record("user.created", "user", user.id, admin_id=admin_id)
     return user
 
 
@@ -61,15 +57,12 @@ def update_user(user_id: int, name: str, email: str, admin_id: int | None = None
     """Change a user's name and email; raise ServiceError or NotFound."""
     name, email = _clean(name, email)
     taken = ServiceError(f"A user with email {email} already exists.")
-    try:
-        with writing():
-            user = get(user_id)
-            if _email_taken(email, except_id=user_id):
-                raise taken
-            user.name, user.email = name, email
-            audit.record("user.updated", "user", user.id, admin_id=admin_id)
-    except IntegrityError:  # PostgreSQL: the email was taken between our check and our update
-        raise taken from None
+    with writing_or(taken):
+        user = get(user_id)
+        if _email_taken(email, except_id=user_id):
+            raise taken
+        user.name, user.email = name, email
+        audit.record("user.updated", "user", user.id, admin_id=admin_id)
     return user
 
 
@@ -97,18 +90,15 @@ def normalize_tag(tag: str) -> str:
 def add_tag(user_id: int, tag: str, admin_id: int | None = None) -> RfidTag:
     """Give a user an RFID tag; raise ServiceError if another user has it."""
     value = normalize_tag(tag)
-    try:
-        with writing() as session:
-            user = get(user_id)
-            owner = session.scalar(sa.select(RfidTag).where(RfidTag.tag == value))
-            if owner is not None:
-                raise ServiceError(f"Tag {value} already belongs to {owner.user.name}.")
-            rfid = RfidTag(user_id=user.id, tag=value)
-            session.add(rfid)
-            session.flush()
-            audit.record("user.tag_added", "user", user.id, admin_id=admin_id, detail=value)
-    except IntegrityError:  # PostgreSQL: another admin gave the same tag between our check and our insert
-        raise ServiceError(f"Tag {value} was just given to another user; reload to see whom.") from None
+    with writing_or(ServiceError(f"Tag {value} was just given to another user; reload to see whom.")) as session:
+        user = get(user_id)
+        owner = session.scalar(sa.select(RfidTag).where(RfidTag.tag == value))
+        if owner is not None:
+            raise ServiceError(f"Tag {value} already belongs to {owner.user.name}.")
+        rfid = RfidTag(user_id=user.id, tag=value)
+        session.add(rfid)
+        session.flush()  # a lost race shows here, inside the block
+        audit.record("user.tag_added", "user", user.id, admin_id=admin_id, detail=value)
     return rfid
 
 

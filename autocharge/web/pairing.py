@@ -31,11 +31,8 @@ def _choose_page(user, vehicle, status: int = 200, error: str | None = None):
     search = request.args.get("q", "").strip()
     choices, total = pairing.charger_choices(search)
     context = {"user": user, "vehicle": vehicle, "choices": choices, "total": total, "search": search, "error": error}
-    if htmx and request.method == "GET":
-        response = make_response(render_template("pairing/_choices.html", **context))
-        response.vary.add("HX-Request")
-        return response
-    response = form_page("pairing/choose.html", status, **context)
+    template = "pairing/_choices.html" if htmx and request.method == "GET" else "pairing/choose.html"
+    response = form_page(template, status, **context)
     response.vary.add("HX-Request")
     return response
 

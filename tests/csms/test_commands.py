@@ -21,7 +21,7 @@ from autocharge.csms import registry
 from autocharge.csms.transport import OcppHandler
 from autocharge.extensions import db
 from autocharge.models import RemoteStart, Transaction
-from autocharge.services import ServiceError, commands
+from autocharge.services import ServiceError, commands, vehicles
 from autocharge.simulator import Simulator
 
 from .support import PROTOCOLS, RawCharger, eventually
@@ -228,7 +228,7 @@ def test_trigger_message_the_version_lacks_is_refused(server, station, charger, 
 
 
 def test_clear_cache_everywhere_reaches_every_charger(server, station, version):
-    assert server.run(commands.clear_cache_everywhere) == 1
+    assert server.run(vehicles.clear_caches) == 1
     assert station.wait_for("ClearCache") == {}
 
 

@@ -18,7 +18,7 @@ from autocharge.csms import registry
 from autocharge.db import writing
 from autocharge.extensions import db
 from autocharge.models import Charger, ChargerCommand, Transaction
-from autocharge.services import admins, commands
+from autocharge.services import admins, commands, vehicles
 
 from .support import BOOT, eventually
 
@@ -101,5 +101,5 @@ def test_clear_cache_everywhere_reaches_other_processes(live_server, simulator, 
     sim = simulator(version="2.0.1")
     sim.boot()
     eventually(lambda: fetch(Charger)[0].online)
-    assert in_db(commands.clear_cache_everywhere) == 1
+    assert in_db(vehicles.clear_caches) == 1
     assert sim.wait_for("ClearCache") == {}
