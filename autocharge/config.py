@@ -34,6 +34,9 @@ DEFAULTS = {
     "AUTOCHARGE_DB_POOL_TIMEOUT": 10.0,  # seconds a frame waits for a free connection before it is answered an error
     "AUTOCHARGE_LOGIN_MAX_FAILURES": 5,
     "AUTOCHARGE_LOGIN_LOCK_SECONDS": 300,
+    # An admin's login ends after this long without a request, and this long after signing in, whatever happens.
+    "AUTOCHARGE_SESSION_IDLE_MINUTES": 120,
+    "AUTOCHARGE_SESSION_MAX_HOURS": 12,
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none, so a client
     # cannot pick the address its failed logins count against).
     "AUTOCHARGE_TRUSTED_PROXIES": 0,
