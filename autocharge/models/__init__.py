@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models: the data, no rules."""
 
 from .admin import Admin
+from .admin_session import AdminSession
 from .audit import AuditEvent
 from .charger import Charger, Connector
 from .charger_command import ChargerCommand
@@ -14,6 +15,7 @@ from .vehicle import Vehicle
 
 __all__ = [
     "Admin",
+    "AdminSession",
     "AuditEvent",
     "Charger",
     "ChargerCommand",

@@ -9,6 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..db import utcnow
 from ..extensions import db
 
+# The roles, least first: each may do everything the ones before it may. A viewer reads; an operator also runs
+# chargers, commands, users, vehicles and pairing; an admin also manages admins and reads the audit trail.
+ROLES = ("viewer", "operator", "admin")
+
 
 class Admin(UserMixin, db.Model):
     """A person who logs into the back office."""
@@ -21,3 +25,10 @@ class Admin(UserMixin, db.Model):
     # follow the admin to another browser.
     preferences: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set while the admin may not sign in; their sessions were ended when it was set.
+    disabled_at: Mapped[datetime | None]
+
+    @property
+    def is_active(self) -> bool:
+        """Tell Flask-Login whether this admin may be logged in at all."""
+        return self.disabled_at is None
