@@ -24,9 +24,12 @@ def mask(canonical: str) -> str:
 
 def masked(row: UnknownIdentifier) -> str:
     """Show a refused identifier or RFID tag with its middle hidden."""
-    if row.kind == "vehicle":
-        return mask(row.value)
-    return row.value[:2] + MASK * 2 + row.value[-2:] if len(row.value) > 6 else MASK
+    return mask(row.value) if row.kind == "vehicle" else mask_tag(row.value)
+
+
+def mask_tag(tag: str) -> str:
+    """Show an RFID tag with its middle hidden: AB••EF."""
+    return tag[:2] + MASK * 2 + tag[-2:] if len(tag) > 6 else MASK
 
 
 def find_users(query: str, limit: int = 20) -> list[User]:

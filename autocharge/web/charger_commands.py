@@ -3,11 +3,12 @@
 from collections.abc import Callable
 
 from flask import Blueprint, flash, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..services import ServiceError, commands
 from .chargers import get_charger
 from .helpers import redirect_back
+from .roles import allow
 
 bp = Blueprint("charger_commands", __name__, url_prefix="/chargers")
 
@@ -35,7 +36,7 @@ def _refuse(charger_id: int, message: str):
 
 
 @bp.route("/<int:charger_id>/start", methods=["POST"])
-@login_required
+@allow("operator")
 def start(charger_id: int):
     """Start charging for a chosen user (origin App)."""
     user_id = request.form.get("user_id", type=int)
@@ -46,7 +47,7 @@ def start(charger_id: int):
 
 
 @bp.route("/<int:charger_id>/stop", methods=["POST"])
-@login_required
+@allow("operator")
 def stop(charger_id: int):
     """Stop a transaction running on the charger."""
     tx_id = request.form.get("transaction_id", type=int)
@@ -56,14 +57,14 @@ def stop(charger_id: int):
 
 
 @bp.route("/<int:charger_id>/clear-cache", methods=["POST"])
-@login_required
+@allow("operator")
 def clear_cache(charger_id: int):
     """Ask the charger to forget its cached authorizations."""
     return _send(charger_id, commands.clear_cache)
 
 
 @bp.route("/<int:charger_id>/reset", methods=["POST"])
-@login_required
+@allow("operator")
 def reset(charger_id: int):
     """Reset the charger (Soft or Hard)."""
     kind = request.form.get("kind", "Soft")

@@ -1,7 +1,7 @@
 """The Chargers screen: the live list, adding chargers, registration, Auto Charge support and passwords."""
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..db import utcnow
 from ..extensions import htmx
@@ -10,6 +10,7 @@ from ..services import NotFound, ServiceError, chargers, chargers_query, transac
 from ..services.chargers_query import ChargerFilter
 from ..services.paging import clamp_per_page
 from .helpers import act, field_errors, form_page, page_or_partial
+from .roles import allow
 from .tables import kept, page_number, table_response
 
 bp = Blueprint("chargers", __name__, url_prefix="/chargers")
@@ -66,7 +67,7 @@ def _list_context(args, counted: bool = True) -> dict:
 
 
 @bp.route("/")
-@login_required
+@allow("viewer")
 def index():
     """Show a page of chargers: search and filters; htmx polls refresh only the rows on screen."""
     polled = bool(htmx) and htmx.target == ROWS_TARGET
@@ -82,7 +83,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
+@allow("operator")
 def new():
     """Show the add-charger form; add the charger."""
     values = {
@@ -126,7 +127,7 @@ def _detail_context(charger: Charger, forms: bool = True, user_q: str = "") -> d
 
 
 @bp.route("/<int:charger_id>")
-@login_required
+@allow("viewer")
 def detail(charger_id: int):
     """Show one charger with its actions (`user_q` finds users to start for); htmx polls refresh its status."""
     charger = get_charger(charger_id)
@@ -135,7 +136,7 @@ def detail(charger_id: int):
 
 
 @bp.route("/<int:charger_id>/start-users")
-@login_required
+@allow("operator")
 def start_users(charger_id: int):
     """Return the start form's user choice for a search (htmx active search); without htmx, the page with it."""
     charger = get_charger(charger_id)
@@ -146,7 +147,7 @@ def start_users(charger_id: int):
 
 
 @bp.route("/<int:charger_id>/registration", methods=["POST"])
-@login_required
+@allow("operator")
 def registration(charger_id: int):
     """Accept or reject a charger (or put it back to pending)."""
     charger = get_charger(charger_id)
@@ -159,7 +160,7 @@ def registration(charger_id: int):
 
 
 @bp.route("/<int:charger_id>/autocharge", methods=["POST"])
-@login_required
+@allow("operator")
 def autocharge(charger_id: int):
     """Set whether the charger supports Auto Charge."""
     charger = get_charger(charger_id)
@@ -172,7 +173,7 @@ def autocharge(charger_id: int):
 
 
 @bp.route("/<int:charger_id>/password", methods=["POST"])
-@login_required
+@allow("operator")
 def password(charger_id: int):
     """Generate, set or remove the charger's OCPP password; a generated one is shown once, here."""
     charger = get_charger(charger_id)

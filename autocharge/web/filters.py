@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from ..db import utcnow
+from ..services.unknown import mask, mask_tag
 
 
 def ago(when: datetime | None, now: datetime | None = None) -> str:
@@ -44,4 +45,11 @@ def timestamp(when: datetime | None) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S") if when else ""
 
 
-FILTERS = {"ago": ago, "duration": duration, "kwh": kwh, "timestamp": timestamp}
+FILTERS = {
+    "ago": ago,
+    "duration": duration,
+    "kwh": kwh,
+    "timestamp": timestamp,
+    "masked_identifier": mask,  # what a viewer sees of personal identifiers
+    "masked_tag": mask_tag,
+}

@@ -1,12 +1,13 @@
 """Pair: choose a charger, then the waiting panel whose status partial htmx polls until the pairing ends."""
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..extensions import htmx
 from ..models import PairingSession
 from ..services import NotFound, ServiceError, pairing
 from .helpers import form_page
+from .roles import allow
 from .vehicles import get_user, get_vehicle
 
 bp = Blueprint("pairing", __name__)
@@ -38,7 +39,7 @@ def _choose_page(user, vehicle, status: int = 200, error: str | None = None):
 
 
 @bp.route("/users/<int:user_id>/vehicles/<int:vehicle_id>/pair", methods=["GET", "POST"])
-@login_required
+@allow("operator")
 def choose(user_id: int, vehicle_id: int):
     """Show the chargers to pair on (usable ones first, the others with why); start waiting on the chosen one."""
     user, vehicle = get_user(user_id), get_vehicle(user_id, vehicle_id)
@@ -56,7 +57,7 @@ def choose(user_id: int, vehicle_id: int):
 
 
 @bp.route("/pairing/<int:session_id>")
-@login_required
+@allow("operator")
 def panel(session_id: int):
     """Show the waiting panel: what to do now, and the live status partial."""
     session = get_session(session_id)
@@ -64,7 +65,7 @@ def panel(session_id: int):
 
 
 @bp.route("/pairing/<int:session_id>/status")
-@login_required
+@allow("operator")
 def status(session_id: int):
     """Return the status partial (polled by htmx while the pairing waits; it stops polling once it ended)."""
     response = make_response(render_template("pairing/_status.html", **_status_context(get_session(session_id))))
@@ -73,7 +74,7 @@ def status(session_id: int):
 
 
 @bp.route("/pairing/<int:session_id>/cancel", methods=["POST"])
-@login_required
+@allow("operator")
 def cancel(session_id: int):
     """Cancel a waiting pairing."""
     get_session(session_id)
@@ -88,7 +89,7 @@ def cancel(session_id: int):
 
 
 @bp.route("/pairing/<int:session_id>/retry", methods=["POST"])
-@login_required
+@allow("operator")
 def retry(session_id: int):
     """Try again: wait again on the same charger for the same vehicle."""
     old = get_session(session_id)

@@ -1,13 +1,13 @@
 """What every screen shares: the home redirect, error pages, template filters and helpers."""
 
 from flask import Blueprint, redirect, render_template, url_for
-from flask_login import login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
 from .filters import FILTERS
 from .helpers import has_endpoint
+from .roles import allow, can
 
 bp = Blueprint("site", __name__)
 
@@ -21,8 +21,9 @@ NAV = (
 
 @bp.record_once
 def _install_filters(state) -> None:
-    """Give every template the shared filters."""
+    """Give every template the shared filters, and can(role) (a global, so imported macros see it too)."""
     state.app.jinja_env.filters.update(FILTERS)
+    state.app.jinja_env.globals["can"] = can
 
 
 @bp.app_context_processor
@@ -32,7 +33,7 @@ def _template_helpers() -> dict:
 
 
 @bp.route("/")
-@login_required
+@allow("viewer")
 def home():
     """Send the admin to the Chargers screen."""
     return redirect(url_for("chargers.index"))

@@ -3,7 +3,7 @@
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, abort, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..db import utcnow
 from ..extensions import htmx
@@ -11,6 +11,7 @@ from ..models.transaction import ORIGINS
 from ..services import NotFound, ServiceError, chargers, charts, exports, transactions_query, users
 from ..services.paging import clamp_per_page
 from ..services.transactions_query import TransactionFilter
+from .roles import allow
 from .tables import (
     columns_response,
     csv_response,
@@ -68,21 +69,21 @@ def _table(args) -> dict:
 
 
 @bp.route("/")
-@login_required
+@allow("viewer")
 def index():
     """List transactions with filters, sort and counted pages (the results partial for htmx)."""
     return table_response("transactions/index.html", "transactions/_results.html", **_table(request.args))
 
 
 @bp.route("/columns", methods=["POST"])
-@login_required
+@allow("viewer")
 def columns():
     """Show or hide the Vehicle column for this admin, then the table again."""
     return columns_response("transactions", _table, "transactions.index")
 
 
 @bp.route("/export.csv")
-@login_required
+@allow("operator")
 def export():
     """Download exactly the filtered transactions as CSV; the plate only when the Vehicle column is shown."""
     flt = filter_or_400(_filter, request.args)
@@ -107,14 +108,14 @@ def _live_context(tx) -> dict:
 
 
 @bp.route("/<int:tx_id>")
-@login_required
+@allow("viewer")
 def detail(tx_id: int):
     """Show one transaction: who, where, origin, meter values and the power/energy chart."""
     return render_template("transactions/detail.html", token=None, **_live_context(_detail(tx_id)))
 
 
 @bp.route("/<int:tx_id>/live")
-@login_required
+@allow("viewer")
 def live(tx_id: int):
     """Return the energy, chart and meter values partial; it polls itself again while the session runs."""
     # The status badge in the heading sits outside the partial: it comes along out of band.
@@ -122,7 +123,7 @@ def live(tx_id: int):
 
 
 @bp.route("/<int:tx_id>/token", methods=["POST"])
-@login_required
+@allow("operator")
 def reveal_token(tx_id: int):
     """Show the raw id token the session started with (recorded in the audit trail)."""
     try:

@@ -1,13 +1,14 @@
 """Unknown identifiers: what was refused, where and how often; pair a refused vehicle identifier directly."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..extensions import htmx
 from ..models import UnknownIdentifier
 from ..services import NotFound, ServiceError, unknown
 from ..services.paging import clamp_per_page
 from .helpers import form_page
+from .roles import allow
 from .tables import page_number, table_response
 from .vehicles import get_user
 
@@ -29,7 +30,7 @@ def _kind() -> str:
 
 
 @bp.route("/")
-@login_required
+@allow("viewer")
 def index():
     """List refused identifiers, masked: identifiers are personal data, revealed one at a time on request."""
     kind = _kind()
@@ -39,7 +40,7 @@ def index():
 
 
 @bp.route("/<int:unknown_id>/reveal", methods=["POST"])
-@login_required
+@allow("operator")
 def reveal(unknown_id: int):
     """Show one identifier in full (recorded in the audit trail): the cell for htmx, else the list with it shown."""
     row = get_row(unknown_id)
@@ -56,7 +57,7 @@ def reveal(unknown_id: int):
 
 
 @bp.route("/<int:unknown_id>/pair", methods=["GET", "POST"])
-@login_required
+@allow("operator")
 def pair(unknown_id: int):
     """Pick a user, then one of their pending vehicles or a new plate, and pair the identifier (no plug-in)."""
     row = get_row(unknown_id)

@@ -1,7 +1,7 @@
 """The Users screen: the searchable table and its export, drivers, blocking, and their RFID tags."""
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..db import utcnow
 from ..models import User
@@ -9,6 +9,7 @@ from ..services import NotFound, ServiceError, exports, users, users_query
 from ..services.paging import clamp_per_page
 from ..services.users_query import UserFilter
 from .helpers import act, field_errors, form_page
+from .roles import allow
 from .tables import (
     columns_response,
     csv_response,
@@ -67,21 +68,21 @@ def _table(args) -> dict:
 
 
 @bp.route("/")
-@login_required
+@allow("viewer")
 def index():
     """Show a page of users: search, status filter, sort, optional Vehicles column (the partial for htmx)."""
     return table_response("users/index.html", "users/_results.html", **_table(request.args))
 
 
 @bp.route("/columns", methods=["POST"])
-@login_required
+@allow("viewer")
 def columns():
     """Show or hide the optional columns for this admin, then the table again."""
     return columns_response("users", _table, "users.index")
 
 
 @bp.route("/export.csv")
-@login_required
+@allow("operator")
 def export():
     """Download the users the search finds as CSV: never vehicles, tags or identifiers, whatever is shown."""
     flt = filter_or_400(_filter, request.args)
@@ -91,7 +92,7 @@ def export():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
+@allow("operator")
 def new():
     """Show the add-user form; add the user."""
     if request.method == "GET":
@@ -105,7 +106,7 @@ def new():
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
-@login_required
+@allow("operator")
 def edit(user_id: int):
     """Show a user's details and tags; save the name and email."""
     user = get_user(user_id)
@@ -120,7 +121,7 @@ def edit(user_id: int):
 
 
 @bp.route("/<int:user_id>/status", methods=["POST"])
-@login_required
+@allow("operator")
 def status(user_id: int):
     """Block or unblock a user."""
     user = get_user(user_id)
@@ -134,7 +135,7 @@ def status(user_id: int):
 
 
 @bp.route("/<int:user_id>/tags", methods=["POST"])
-@login_required
+@allow("operator")
 def add_tag(user_id: int):
     """Give the user an RFID tag."""
     user = get_user(user_id)
@@ -155,7 +156,7 @@ def add_tag(user_id: int):
 
 
 @bp.route("/<int:user_id>/tags/<int:tag_id>/delete", methods=["POST"])
-@login_required
+@allow("operator")
 def remove_tag(user_id: int, tag_id: int):
     """Take an RFID tag away from the user."""
     user = get_user(user_id)

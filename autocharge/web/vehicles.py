@@ -5,11 +5,12 @@ Unknown identifiers screen, and is shown read-only.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from ..models import User, Vehicle
 from ..services import NotFound, ServiceError, identifiers, pairing, users, vehicles
 from .helpers import form_page
+from .roles import allow
 
 bp = Blueprint("vehicles", __name__, url_prefix="/users/<int:user_id>/vehicles")
 bp.add_app_template_filter(identifiers.display, "identifier")  # AA:BB:CC:DD:EE:FF
@@ -44,7 +45,7 @@ def get_vehicle(user_id: int, vehicle_id: int) -> Vehicle:
 
 
 @bp.route("/")
-@login_required
+@allow("viewer")
 def index(user_id: int):
     """Show the user's active, pending and retired vehicles and their audit trail."""
     user = get_user(user_id)
@@ -62,7 +63,7 @@ def index(user_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
+@allow("operator")
 def new(user_id: int):
     """Show the Add Vehicle form (plate only); add the vehicle, then go on to Pair unless told not to."""
     user = get_user(user_id)
@@ -82,7 +83,7 @@ def new(user_id: int):
 
 
 @bp.route("/<int:vehicle_id>/edit", methods=["GET", "POST"])
-@login_required
+@allow("operator")
 def edit(user_id: int, vehicle_id: int):
     """Show the plate form (the identifier is shown, never editable); save only the plate."""
     user, vehicle = get_user(user_id), get_vehicle(user_id, vehicle_id)
@@ -98,7 +99,7 @@ def edit(user_id: int, vehicle_id: int):
 
 
 @bp.route("/<int:vehicle_id>/retire", methods=["GET", "POST"])
-@login_required
+@allow("operator")
 def retire(user_id: int, vehicle_id: int):
     """Ask for confirmation; retire the vehicle so its identifier stops authenticating at once."""
     user, vehicle = get_user(user_id), get_vehicle(user_id, vehicle_id)
