@@ -30,8 +30,8 @@ class Charger(db.Model):
     ocpp_version: Mapped[str | None] = mapped_column(String(8))  # "1.6" or "2.0.1"
     registration: Mapped[str] = mapped_column(String(10), default="accepted")
     autocharge: Mapped[str] = mapped_column(String(12), default="unknown")
-    # Charger passwords are long random secrets checked on every connect, so a salted SHA-256
-    # (services/chargers.py) replaces the deliberately slow hash used for admins.
+    # scrypt, with cheaper parameters than the admins' hash: checked at every connect (services/charger_passwords.py);
+    # a legacy salted SHA-256 is still read and replaced at the charger's next good connect. Fits in 128.
     password_hash: Mapped[str | None] = mapped_column(String(128))
     online: Mapped[bool] = mapped_column(default=False)
     connection_id: Mapped[str | None] = mapped_column(String(32))  # which socket owns "online"

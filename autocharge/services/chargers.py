@@ -1,7 +1,5 @@
 """Chargers as the admin manages them: registration, passwords, Auto Charge support, admission."""
 
-import hashlib
-import hmac
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -15,6 +13,7 @@ from ..models import Charger
 from ..models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
 from . import NotFound, ServiceError, audit, link
 from .backoff import Backoff, Rate
+from .charger_passwords import check_charger_password, hash_charger_password, needs_upgrade, verified_cache
 
 # OCPP 2.0.1 BasicAuthPassword is 16-40 characters (1.6's security white paper: 16-20 bytes+).
 PASSWORD_MIN, PASSWORD_MAX = 16, 40
@@ -55,21 +54,6 @@ def by_box_id(charge_box_id: str) -> Charger | None:
     return db.session.scalar(sa.select(Charger).where(Charger.charge_box_id == charge_box_id))
 
 
-def hash_charger_password(password: str) -> str:
-    """Return a salted SHA-256 of a charger password (fast on purpose: checked at every connect)."""
-    salt = secrets.token_hex(8)
-    return f"sha256${salt}${hashlib.sha256((salt + password).encode()).hexdigest()}"
-
-
-def check_charger_password(stored: str, password: str) -> bool:
-    """Tell whether `password` matches a hash made by hash_charger_password."""
-    try:
-        _, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    return hmac.compare_digest(digest, hashlib.sha256((salt + password).encode()).hexdigest())
-
-
 def validate_box_id(charge_box_id: str) -> str:
     """Return a stripped charge box id; raise ServiceError if it cannot be one."""
     value = (charge_box_id or "").strip()
@@ -95,6 +79,8 @@ def add_charger(
     """Register a charger; raise ServiceError for a bad or taken id or a bad password."""
     charge_box_id = validate_box_id(charge_box_id)
     _check_choice(autocharge, AUTOCHARGE_SUPPORT, "Auto Charge support")
+    # Derived before the write lock, which must never wait on a KDF.
+    hashed = hash_charger_password(validate_password(password)) if password else None
     taken = ServiceError(f"A charger with id {charge_box_id} already exists.")
     with writing_or(taken) as session:  # also when the same unknown id connects twice at once
         if by_box_id(charge_box_id):
@@ -103,11 +89,13 @@ def add_charger(
             charge_box_id=charge_box_id,
             autocharge=autocharge,
             registration=registration,
-            password_hash=hash_charger_password(validate_password(password)) if password else None,
+            password_hash=hashed,
         )
         session.add(charger)
         session.flush()
-        audit.record("charger.added", "charger", charger.id, admin_id=admin_id, detail=charge_box_id)
+        detail = f"{charge_box_id}, {registration}" + (", with a password" if password else "")
+        actor = "charger" if registration == "pending" else "system"  # only a connecting charger registers as pending
+        audit.record("charger.added", "charger", charger.id, admin_id=admin_id, detail=detail, actor=actor)
     return charger
 
 
@@ -116,8 +104,9 @@ def set_registration(charger_id: int, registration: str, admin_id: int | None = 
     _check_choice(registration, REGISTRATIONS, "registration")
     with writing():
         charger = get(charger_id)
+        detail = f"{charger.charge_box_id}, was {charger.registration}"
         charger.registration = registration
-        audit.record(f"charger.{registration}", "charger", charger.id, admin_id=admin_id)
+        audit.record(f"charger.{registration}", "charger", charger.id, admin_id=admin_id, detail=detail)
         # The live socket, in whichever process, follows now, not only at the charger's next boot.
         link.current().registration_changed(charger.charge_box_id, registration)
     return charger
@@ -129,7 +118,8 @@ def set_autocharge(charger_id: int, support: str, admin_id: int | None = None) -
     with writing():
         charger = get(charger_id)
         charger.autocharge = support
-        audit.record("charger.autocharge", "charger", charger.id, admin_id=admin_id, detail=support)
+        detail = f"{charger.charge_box_id}: {support}"
+        audit.record("charger.autocharge", "charger", charger.id, admin_id=admin_id, detail=detail)
     return charger
 
 
@@ -142,9 +132,8 @@ def set_password(charger_id: int, password: str | None, admin_id: int | None = N
     with writing():
         charger = get(charger_id)
         charger.password_hash = hashed
-        audit.record(
-            "charger.password", "charger", charger.id, admin_id=admin_id, detail="set" if password else "removed"
-        )
+        action = "charger.password_set" if password else "charger.password_removed"
+        audit.record(action, "charger", charger.id, admin_id=admin_id, detail=charger.charge_box_id)
         if password:  # a socket opened with the old password (or none) must log in again
             link.current().password_changed(charger.charge_box_id)
     return password
@@ -169,7 +158,12 @@ def admit(charge_box_id: str, authorization, address: str = "") -> Admission:
     wait = max(guards.by_address.wait(address), boxes.wait(charge_box_id) if boxes else 0.0)
     if wait:
         return _slow_down(wait)
-    if not _basic_auth_ok(charger, authorization):
+    charger_id, stored = charger.id, charger.password_hash
+    # End the read first: a handshake waiting its turn for the KDF during a reconnect storm must not hold one of
+    # the pool's connections (the web pages and the other chargers' frames need them).
+    db.session.rollback()
+    password = _basic_password(charge_box_id, authorization)
+    if password is None or not _password_ok(charger_id, charge_box_id, stored, password):
         longest = config["AUTOCHARGE_CHARGER_AUTH_DELAY_MAX"]
         guards.by_address.fail(address, longest)
         guards.by_box.fail(charge_box_id, longest)
@@ -177,7 +171,7 @@ def admit(charge_box_id: str, authorization, address: str = "") -> Admission:
     guards.by_address.clear(address)
     guards.by_box.clear(charge_box_id)
     guards.good_address[charge_box_id] = address
-    return Admission(True, charger_id=charger.id)
+    return Admission(True, charger_id=charger_id)
 
 
 def _guards() -> _Guards:
@@ -210,14 +204,34 @@ def _register_pending(charge_box_id: str, config, guards: _Guards) -> Admission:
     return Admission(True, charger_id=charger.id)
 
 
-def _basic_auth_ok(charger: Charger, authorization) -> bool:
-    """Tell whether HTTP Basic credentials name this charger and carry its password."""
-    return (
-        authorization is not None
-        and authorization.type == "basic"
-        and authorization.username == charger.charge_box_id
-        and check_charger_password(charger.password_hash, authorization.password or "")
-    )
+def _basic_password(charge_box_id: str, authorization) -> str | None:
+    """Return the password of HTTP Basic credentials that name this charger, else None."""
+    if authorization is None or authorization.type != "basic" or authorization.username != charge_box_id:
+        return None
+    return authorization.password or ""
+
+
+def _password_ok(charger_id: int, charge_box_id: str, stored: str, password: str) -> bool:
+    """Check a charger's password once per connection: from the cache, else by the KDF off the hub."""
+    cache = verified_cache()
+    if cache.hit(charge_box_id, stored, password):
+        return True
+    if not check_charger_password(stored, password):
+        return False
+    if needs_upgrade(stored):
+        stored = _rehash(charger_id, stored, password)
+    cache.remember(charge_box_id, stored, password)
+    return True
+
+
+def _rehash(charger_id: int, old: str, password: str) -> str:
+    """Store a current KDF hash in place of `old` (unless the password changed meanwhile); return what is stored."""
+    new = hash_charger_password(password)  # before the write lock: no derivation inside it
+    with writing() as session:
+        changed = session.execute(
+            sa.update(Charger).where(Charger.id == charger_id, Charger.password_hash == old).values(password_hash=new)
+        ).rowcount
+    return new if changed else old
 
 
 def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:
