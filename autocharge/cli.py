@@ -5,21 +5,29 @@ import importlib
 import click
 from flask import Flask
 
+from .models.admin import ROLES
 from .services import ServiceError, admins, chargers
 
 
 @click.command("create-admin")
 @click.argument("email")
 @click.option("--password", help="Prompted for (hidden, twice) when left out.")
-def create_admin_command(email: str, password: str | None) -> None:
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    default="admin",
+    show_default=True,
+    help="admin: everything; operator: chargers, users, vehicles, pairing; viewer: read only.",
+)
+def create_admin_command(email: str, password: str | None, role: str) -> None:
     """Create a back-office admin."""
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        admin = admins.create_admin(email, password)
+        admin = admins.create_admin(email, password, role)
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Created admin {admin.email}.")
+    click.echo(f"Created {admin.role} {admin.email}.")
 
 
 @click.command("set-admin-password")
@@ -33,7 +41,7 @@ def set_admin_password_command(email: str, password: str | None) -> None:
         admins.set_password(email, password)
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Password changed for {email}.")
+    click.echo(f"Password changed for {email}; every session they had is signed out.")
 
 
 @click.command("add-charger")

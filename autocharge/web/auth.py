@@ -1,13 +1,20 @@
-"""Logging admins in and out."""
+"""Logging admins in and out, and the login session every request is checked against.
 
-from flask import Blueprint, flash, redirect, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+The session cookie holds a random token besides Flask-Login's admin id; a request is logged in only while the
+admin_session row of that token is live (services/admin_sessions.py), so logout, a password change or disabling
+an admin ends a login for good, even in a copy of the cookie. No remember-me cookie is ever set, and one made up
+opens nothing either: it carries no session token.
+"""
+
+from flask import Blueprint, flash, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 
 from .. import metrics
-from ..extensions import db, htmx, login_manager
+from ..extensions import htmx, login_manager
 from ..models import Admin
-from ..services import ServiceError, admins, login_throttle
+from ..services import ServiceError, admin_sessions, admins, login_throttle
 from .helpers import form_page, safe_target
+from .roles import allow, public
 
 bp = Blueprint("auth", __name__)
 
@@ -20,10 +27,36 @@ def _setup_login(state) -> None:
     login_manager.login_message_category = "info"
 
 
+SESSION_TOKEN = "_session_token"
+
+
 @login_manager.user_loader
 def load_admin(admin_id: str) -> Admin | None:
-    """Return the logged-in admin for the id kept in the session."""
-    return db.session.get(Admin, int(admin_id)) if admin_id.isdigit() else None
+    """Return the admin whose live login session this cookie holds, else None (the visitor is anonymous)."""
+    if not admin_id.isdigit():
+        return None
+    row = admin_sessions.resolve(session.get(SESSION_TOKEN), int(admin_id))
+    if row is None:
+        return None
+    g.admin_session_id = row.id
+    return row.admin
+
+
+def current_session_id() -> int | None:
+    """Return the id of this browser's login session."""
+    return g.get("admin_session_id") if current_user.is_authenticated else None
+
+
+def begin(admin: Admin, token: str) -> None:
+    """Make this browser's session a fresh one for the admin's login session `token` (new CSRF token too)."""
+    session.clear()  # nothing carried over from before the login, the old CSRF token included
+    session[SESSION_TOKEN] = token
+    login_user(admin)
+
+
+def client() -> tuple[str, str]:
+    """Return the client's address and User-Agent header, as a login session records them."""
+    return request.remote_addr or "", request.headers.get("User-Agent", "")
 
 
 @login_manager.unauthorized_handler
@@ -42,6 +75,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     """Show the login form; log the admin in with email and password."""
     if current_user.is_authenticated:
@@ -49,23 +83,27 @@ def login():
     email = request.form.get("email", "").strip()
     if request.method == "GET":
         return form_page("auth/login.html", email=email)
+    address, agent = client()
     try:
-        admin = admins.authenticate(email, request.form.get("password", ""), request.remote_addr or "")
+        admin = admins.authenticate(email, request.form.get("password", ""), address)
     except login_throttle.LoginThrottled as exc:
         metrics.login_failed("throttled")
         return form_page("auth/login.html", 429, email=email, error=str(exc))
+    except admins.AccountDisabled as exc:
+        metrics.login_failed("disabled")
+        return form_page("auth/login.html", 403, email=email, error=str(exc))
     except ServiceError as exc:
         metrics.login_failed("wrong")
         return form_page("auth/login.html", 200, email=email, error=str(exc))
-    session.clear()  # a fresh session for the logged-in admin, nothing carried over from before
-    login_user(admin)
+    begin(admin, admin_sessions.start(admin.id, address, agent))
     return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
+@allow("viewer")
 def logout():
-    """Log the admin out."""
+    """Log the admin out: end this login session for good, so no copy of the cookie opens a page again."""
+    admin_sessions.end(session.get(SESSION_TOKEN))
     logout_user()
     session.clear()
     flash("You are logged out.", "info")

@@ -54,6 +54,8 @@ class AuthActions:
         """Return the session's CSRF token, read from a page as a browser would."""
         if self._token is None:
             page = self.client.get("/users/") if self.logged_in() else self.client.get("/login")
+            if page.status_code != 200:  # the server ended this login session: the login page has the token
+                page = self.client.get("/login")
             self._token = csrf_token(page.get_data(as_text=True))
         return self._token
 

@@ -1,0 +1,104 @@
+"""The Admins screen (admin role): add admins, change their role, disable or enable them, reset their password.
+
+A password made here is shown once, in the answer to the form that made it: never flashed, since flashes travel in
+the session cookie.
+"""
+
+from flask import Blueprint, abort, request, url_for
+from flask_login import current_user
+
+from ..models import Admin
+from ..models.admin import ROLES
+from ..services import NotFound, ServiceError, admins
+from .helpers import act, field_errors, form_page
+from .roles import allow
+
+bp = Blueprint("admins", __name__, url_prefix="/admins")
+
+ADD_FIELDS = {"email": ("email", "already exists"), "role": ("role",), "password": ("password",)}
+
+
+def get_admin(admin_id: int) -> Admin:
+    """Return the admin or abort with 404."""
+    try:
+        return admins.get(admin_id)
+    except NotFound as exc:
+        abort(404, str(exc))
+
+
+def _page(status: int = 200, **context):
+    """Render the Admins screen (with a one-time password or the add form's errors when given)."""
+    context.setdefault("errors", {})
+    context.setdefault("values", {"role": "operator"})
+    return form_page("admins/index.html", status, rows=admins.list_admins(), roles=ROLES, **context)
+
+
+@bp.route("/")
+@allow("admin")
+def index():
+    """List the admins with their role, status and last sign-in."""
+    return _page()
+
+
+@bp.route("/add", methods=["POST"])
+@allow("admin")
+def add():
+    """Add an admin with the password typed, or a generated one shown once."""
+    values = {"email": request.form.get("email", ""), "role": request.form.get("role", "")}
+    typed = request.form.get("password", "")
+    password = typed or admins.generate_password()
+    try:
+        admin = admins.create_admin(values["email"], password, values["role"], admin_id=current_user.id)
+    except ServiceError as exc:
+        return _page(422, errors=field_errors(exc, ADD_FIELDS), values=values)
+    shown = None if typed else password
+    return _page(201, added=admin, one_time=shown)
+
+
+@bp.route("/<int:admin_id>/role", methods=["POST"])
+@allow("admin")
+def role(admin_id: int):
+    """Give another admin a role."""
+    admin = get_admin(admin_id)
+    choice = request.form.get("role", "")
+    return act(
+        lambda: admins.set_role(admin.id, choice, admin_id=current_user.id),
+        f"{admin.email} now has the role {choice}.",
+        url_for("admins.index"),
+    )
+
+
+@bp.route("/<int:admin_id>/disable", methods=["POST"])
+@allow("admin")
+def disable(admin_id: int):
+    """Disable another admin: they are signed out everywhere and cannot sign in."""
+    admin = get_admin(admin_id)
+    return act(
+        lambda: admins.disable(admin.id, admin_id=current_user.id),
+        f"{admin.email} is disabled and signed out everywhere.",
+        url_for("admins.index"),
+    )
+
+
+@bp.route("/<int:admin_id>/enable", methods=["POST"])
+@allow("admin")
+def enable(admin_id: int):
+    """Let a disabled admin sign in again."""
+    admin = get_admin(admin_id)
+    return act(
+        lambda: admins.enable(admin.id, admin_id=current_user.id),
+        f"{admin.email} may sign in again.",
+        url_for("admins.index"),
+    )
+
+
+@bp.route("/<int:admin_id>/password", methods=["POST"])
+@allow("admin")
+def reset_password(admin_id: int):
+    """Give another admin a generated password, shown once here; they are signed out everywhere."""
+    admin = get_admin(admin_id)
+    try:
+        password = admins.reset_password(admin.id, admin_id=current_user.id)
+    except ServiceError as exc:
+        return _page(422, reset_error=str(exc))
+    return _page(reset=admin, one_time=password)
