@@ -6,12 +6,14 @@ services/link.py. Never call these inside writing(): they wait for the charger.
 """
 
 import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from ..db import utcnow, writing
 from ..models import RemoteStart
-from . import ServiceError, chargers, link, transactions, users
+from . import ServiceError, audit, chargers, link, transactions, users
 from .link import ChargerOffline, CommandFailed, CommandTimeout, Reply, Target
 
 __all__ = ["ChargerOffline", "CommandFailed", "CommandResult", "CommandTimeout", "ServiceError"]
@@ -52,83 +54,130 @@ def _result(target: Target, reply: Reply, what: str) -> CommandResult:
     return CommandResult(reply.status, reply.payload, message)
 
 
-def _command(charger_id: int, command: str, what: str, **args) -> CommandResult:
-    """Send one command to a charger and word its answer."""
-    ocpp = link.current()
-    target = ocpp.reach(charger_id)
-    return _result(target, ocpp.call(target, command, **args), what)
+ANSWERS = {"Accepted": "command.accepted", "Rejected": "command.rejected"}
+FAILURES = (
+    (ChargerOffline, "command.offline"),
+    (CommandTimeout, "command.timed_out"),
+    (ServiceError, "command.failed"),
+)
+
+
+def _record(charger_id: int, action: str, detail: str, admin_id: int | None) -> None:
+    """Add one event to the charger's audit trail in a write of its own (never while waiting for the charger)."""
+    with writing():
+        audit.record(action, "charger", charger_id, admin_id=admin_id, detail=detail[:300])
+
+
+@contextmanager
+def _audited(charger_id: int, command: str, what: str, admin_id: int | None) -> Iterator[Callable[[str], None]]:
+    """Record that a command was asked for, then how it ended.
+
+    The block passes the charger's answer to the function this yields; an error leaving it says why none came
+    (offline, timed out, refused).
+    """
+    _record(charger_id, f"command.{command}", what, admin_id)
+    try:
+        yield lambda status: _record(charger_id, ANSWERS.get(status, "command.answered"), f"{what}: {status}", admin_id)
+    except ServiceError as exc:
+        action = next(action for kind, action in FAILURES if isinstance(exc, kind))
+        _record(charger_id, action, f"{what}: {exc}", admin_id)
+        raise
+
+
+def _command(charger_id: int, command: str, what: str, admin_id: int | None, **args) -> CommandResult:
+    """Send one command to a charger, word its answer and record both."""
+    with _audited(charger_id, command, what, admin_id) as answered:
+        ocpp = link.current()
+        target = ocpp.reach(charger_id)
+        reply = ocpp.call(target, command, **args)
+        answered(reply.status)
+    return _result(target, reply, what)
 
 
 def remote_start(
     charger_id: int, user_id: int, connector_id: int | None = None, admin_id: int | None = None
 ) -> CommandResult:
     """Ask a charger to start charging for a user; the transaction gets origin App and that user."""
-    ocpp = link.current()
-    target = ocpp.reach(charger_id)
     user = users.get(user_id)
     if not user.active:
         raise ServiceError(f"{user.name} is blocked and cannot charge.")
-    with writing() as session:
-        start = RemoteStart(
-            charger_id=charger_id,
-            connector_id=connector_id,
-            user_id=user_id,
-            admin_id=admin_id,
-            id_token="APP" + secrets.token_hex(6).upper(),
-            expires_at=utcnow() + REMOTE_START_TTL,
-        )
-        session.add(start)
-        session.flush()
-        remote_start_id, token = start.id, start.id_token
-    reply = ocpp.call(target, "remote_start", token=token, remote_start_id=remote_start_id, connector_id=connector_id)
+    what = f"remote start for user {user_id}" + (f" on connector {connector_id}" if connector_id else "")
+    with _audited(charger_id, "remote_start", what, admin_id) as answered:
+        ocpp = link.current()
+        target = ocpp.reach(charger_id)  # before the token: no start handed out for a charger that is not there
+        with writing() as session:
+            start = RemoteStart(
+                charger_id=charger_id,
+                connector_id=connector_id,
+                user_id=user_id,
+                admin_id=admin_id,
+                id_token="APP" + secrets.token_hex(6).upper(),
+                expires_at=utcnow() + REMOTE_START_TTL,
+            )
+            session.add(start)
+            session.flush()
+            remote_start_id, token = start.id, start.id_token
+        args = {"token": token, "remote_start_id": remote_start_id, "connector_id": connector_id}
+        reply = ocpp.call(target, "remote_start", **args)
+        answered(reply.status)
     return _result(target, reply, "remote start")
 
 
-def remote_stop(charger_id: int, transaction_id: int) -> CommandResult:
+def remote_stop(charger_id: int, transaction_id: int, admin_id: int | None = None) -> CommandResult:
     """Ask a charger to stop one of its active transactions."""
-    ocpp = link.current()
-    target = ocpp.reach(charger_id)
-    tx = transactions.get(transaction_id)
-    if tx.charger_id != charger_id:
-        raise ServiceError(f"Transaction {transaction_id} is not on {target.charge_box_id}.")
-    if tx.status != "active":
-        raise ServiceError(f"Transaction {transaction_id} has already ended.")
-    reply = ocpp.call(target, "remote_stop", transaction_id=tx.id, ocpp_tx_id=tx.ocpp_tx_id or tx.dedupe_key)
+    with _audited(charger_id, "remote_stop", f"remote stop of transaction {transaction_id}", admin_id) as answered:
+        ocpp = link.current()
+        target = ocpp.reach(charger_id)
+        tx = transactions.get(transaction_id)
+        if tx.charger_id != charger_id:
+            raise ServiceError(f"Transaction {transaction_id} is not on {target.charge_box_id}.")
+        if tx.status != "active":
+            raise ServiceError(f"Transaction {transaction_id} has already ended.")
+        reply = ocpp.call(target, "remote_stop", transaction_id=tx.id, ocpp_tx_id=tx.ocpp_tx_id or tx.dedupe_key)
+        answered(reply.status)
     return _result(target, reply, "remote stop")
 
 
-def clear_cache(charger_id: int) -> CommandResult:
+def clear_cache(charger_id: int, admin_id: int | None = None) -> CommandResult:
     """Ask a charger to forget the authorizations it cached."""
-    return _command(charger_id, "clear_cache", "cache clearing")
+    return _command(charger_id, "clear_cache", "cache clearing", admin_id)
 
 
-def reset(charger_id: int, kind: str = "Soft") -> CommandResult:
+def reset(charger_id: int, kind: str = "Soft", admin_id: int | None = None) -> CommandResult:
     """Ask a charger to restart: Soft (when idle) or Hard (at once)."""
     if kind not in RESET_KINDS:
         raise ServiceError("A reset is Soft or Hard.")
-    return _command(charger_id, "reset", f"{kind.lower()} reset", kind=kind)
+    return _command(charger_id, "reset", f"{kind.lower()} reset", admin_id, kind=kind)
 
 
-def unlock_connector(charger_id: int, connector_id: int) -> CommandResult:
+def unlock_connector(charger_id: int, connector_id: int, admin_id: int | None = None) -> CommandResult:
     """Ask a charger to release the cable of a connector."""
-    return _command(charger_id, "unlock_connector", f"unlock of connector {connector_id}", connector_id=connector_id)
+    what = f"unlock of connector {connector_id}"
+    return _command(charger_id, "unlock_connector", what, admin_id, connector_id=connector_id)
 
 
-def trigger_message(charger_id: int, message: str, connector_id: int | None = None) -> CommandResult:
+def trigger_message(
+    charger_id: int, message: str, connector_id: int | None = None, admin_id: int | None = None
+) -> CommandResult:
     """Ask a charger to send a message now (StatusNotification, MeterValues, Heartbeat, ...)."""
-    return _command(charger_id, "trigger_message", f"{message} trigger", message=message, connector_id=connector_id)
+    args = {"message": message, "connector_id": connector_id}
+    return _command(charger_id, "trigger_message", f"{message[:60]} trigger", admin_id, **args)
 
 
-def get_configuration(charger_id: int, keys: list[str] | None = None) -> CommandResult:
+def get_configuration(charger_id: int, keys: list[str] | None = None, admin_id: int | None = None) -> CommandResult:
     """Read configuration keys (1.6 keys, or 2.0.1 Component.Variable names)."""
-    ocpp = link.current()
-    target = ocpp.reach(charger_id)
-    reply = ocpp.call(target, "get_configuration", keys=keys)
+    # The values read are not recorded: a configuration may hold secrets.
+    with _audited(charger_id, "get_configuration", "configuration read", admin_id) as answered:
+        ocpp = link.current()
+        target = ocpp.reach(charger_id)
+        reply = ocpp.call(target, "get_configuration", keys=keys)
+        answered("Accepted")
     shown = ", ".join(f"{k}={v}" for k, v in reply.values.items()) or "no values"
     unknown = f"; unknown: {', '.join(reply.unknown)}" if reply.unknown else ""
     return CommandResult("Accepted", reply.payload, f"{target.charge_box_id}: {shown}{unknown}")
 
 
-def change_configuration(charger_id: int, key: str, value: str) -> CommandResult:
+def change_configuration(charger_id: int, key: str, value: str, admin_id: int | None = None) -> CommandResult:
     """Change one configuration key (1.6 key, or 2.0.1 Component.Variable)."""
-    return _command(charger_id, "change_configuration", f"change of {key}", key=key, value=value)
+    # The key only: the value may be a secret (a password, an authorization key).
+    return _command(charger_id, "change_configuration", f"change of {key[:60]}", admin_id, key=key, value=value)

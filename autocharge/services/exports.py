@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from ..models.transaction import ORIGINS
-from . import transactions_query, users_query
+from . import audit, audit_query, transactions_query, users_query
+from .audit_query import AuditFilter
 from .transactions_query import TransactionFilter
 from .users_query import UserFilter
 
@@ -105,3 +106,14 @@ def transactions_csv(
 
     batches = transactions_query.export_batches(flt, sort, descending, with_vehicle)
     return _csv_chunks(header, batches, convert)
+
+
+def audit_csv(flt: AuditFilter) -> Iterator[str]:
+    """Yield the audit trail export as CSV text chunks: when (UTC), who, what in words, which record, detail."""
+
+    def convert(row) -> tuple:
+        at, actor, email, action, subject_type, subject_id, detail = row
+        who = email or ("a removed admin" if actor == "admin" else actor)
+        return _when(at), text(who), audit.action_label(action), subject_type, subject_id or "", text(detail)
+
+    return _csv_chunks(audit_query.EXPORT_HEADER, audit_query.export_batches(flt), convert)

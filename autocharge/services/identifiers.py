@@ -23,6 +23,11 @@ class Identifier:
         return display(self.canonical)
 
     @property
+    def masked(self) -> str:
+        """Return the identifier with its middle hidden, for the audit trail: AA:BB:••:••:••:FF."""
+        return mask(self.canonical)
+
+    @property
     def randomized(self) -> bool:
         """Tell whether this is a locally administered MAC, which the car may change between sessions."""
         return is_locally_administered(self.canonical)
@@ -52,6 +57,23 @@ def display(canonical: str | None) -> str:
     if not canonical:
         return ""
     return ":".join(canonical[i : i + 2] for i in range(0, 12, 2))
+
+
+MASK = "••"
+
+
+def mask(canonical: str | None) -> str:
+    """Show only the first two octets and the last one of an identifier (personal data): AA:BB:••:••:••:FF."""
+    octets = display(canonical).split(":")
+    if len(octets) != 6:
+        return MASK
+    return ":".join(octets[:2] + [MASK] * 3 + octets[5:])
+
+
+def mask_tag(tag: str | None) -> str:
+    """Show an RFID tag or id token with its middle hidden (personal data): AB••••EF."""
+    tag = tag or ""
+    return tag[:2] + MASK * 2 + tag[-2:] if len(tag) > 6 else MASK
 
 
 def is_locally_administered(canonical: str) -> bool:

@@ -81,11 +81,23 @@ def latest_for_vehicles(vehicle_ids: list[int]) -> dict[int, PairingSession]:
     return {row.vehicle_id: row for row in rows}
 
 
-def _end(session: PairingSession, state: str, reason: str | None, admin_id: int | None = None) -> None:
-    """End a waiting pairing (inside a write) and record why on the vehicle's audit trail."""
+def _end(
+    session: PairingSession,
+    state: str,
+    reason: str | None,
+    admin_id: int | None = None,
+    ident: Identifier | None = None,
+) -> None:
+    """End a waiting pairing (inside a write) and record why on the vehicle's audit trail.
+
+    The reason is shown to admins on the pairing itself; the audit trail gets it with `ident` masked, and names the
+    charger as the actor when its report ended the pairing.
+    """
     session.state, session.ended_at, session.failure_reason = state, utcnow(), reason
     action = {"failed": "pairing.failed", "expired": "pairing.expired", "cancelled": "pairing.cancelled"}[state]
-    audit.record(action, "vehicle", session.vehicle_id, admin_id=admin_id, detail=reason)
+    detail = reason.replace(ident.display, ident.masked) if reason and ident else reason
+    actor = "charger" if ident else "system"
+    audit.record(action, "vehicle", session.vehicle_id, admin_id=admin_id, detail=detail, actor=actor)
 
 
 def _expire_if_due(session: PairingSession) -> bool:
@@ -207,6 +219,11 @@ def _choices(found: list[Charger]) -> list[ChargerChoice]:
 
 def start(vehicle_id: int, charger_id: int, admin_id: int | None = None) -> PairingSession:
     """Start waiting for `charger_id` to report the vehicle's identifier; raise ServiceError or PairingConflict."""
+    return _start(vehicle_id, charger_id, admin_id, "pairing.started")
+
+
+def _start(vehicle_id: int, charger_id: int, admin_id: int | None, action: str) -> PairingSession:
+    """Start a pairing recorded as `action` (started, or retried); raise ServiceError or PairingConflict."""
     try:
         with writing() as session:
             vehicle, charger = vehicles.get(vehicle_id), session.get(Charger, charger_id)
@@ -218,7 +235,7 @@ def start(vehicle_id: int, charger_id: int, admin_id: int | None = None) -> Pair
                 raise ServiceError(f"{charger.charge_box_id} cannot pair now. {reason}")
             _expire_overdue(charger_id, vehicle_id)
             conflict = _conflict(charger_id, vehicle_id)
-            pairing = None if conflict else _insert(vehicle_id, charger, admin_id)
+            pairing = None if conflict else _insert(vehicle_id, charger, admin_id, action)
     except IntegrityError:
         # The partial unique indexes let exactly one of two racing admins in; tell the other who won.
         conflict = _conflict(charger_id, vehicle_id) or "Another pairing started at the same moment; reload to see it."
@@ -227,7 +244,7 @@ def start(vehicle_id: int, charger_id: int, admin_id: int | None = None) -> Pair
     return pairing
 
 
-def _insert(vehicle_id: int, charger: Charger, admin_id: int | None) -> PairingSession:
+def _insert(vehicle_id: int, charger: Charger, admin_id: int | None, action: str) -> PairingSession:
     """Add the waiting pairing and its audit event to the current write."""
     deadline = utcnow() + timedelta(seconds=current_app.config["AUTOCHARGE_PAIRING_TIMEOUT"])
     pairing = PairingSession(
@@ -235,13 +252,8 @@ def _insert(vehicle_id: int, charger: Charger, admin_id: int | None) -> PairingS
     )
     db.session.add(pairing)
     db.session.flush()
-    audit.record(
-        "pairing.started",
-        "vehicle",
-        vehicle_id,
-        admin_id=admin_id,
-        detail=f"on {charger.charge_box_id}, deadline {when(deadline)}",
-    )
+    detail = f"on {charger.charge_box_id}, deadline {when(deadline)}"
+    audit.record(action, "vehicle", vehicle_id, admin_id=admin_id, detail=detail)
     return pairing
 
 
@@ -282,7 +294,7 @@ def retry(session_id: int, admin_id: int | None = None) -> PairingSession:
     old = get(session_id)
     if old.state == WAITING:
         raise ServiceError("This pairing is still waiting.")
-    return start(old.vehicle_id, old.charger_id, admin_id)
+    return _start(old.vehicle_id, old.charger_id, admin_id, "pairing.retried")
 
 
 # --- Hooks called by the OCPP side (services.authorization, services.charger_state) ---
@@ -316,7 +328,7 @@ def on_identifier(charger_id: int, ident: Identifier) -> None:
             try:
                 old = vehicles.attach_identifier(session.vehicle, ident, charger_id, session.admin_id)
             except ServiceError as exc:
-                _end(session, "failed", str(exc))
+                _end(session, "failed", str(exc), ident=ident)
                 return
             session.state, session.ended_at = "paired", utcnow()
             retired_old = old is not None
@@ -342,6 +354,7 @@ def _fail_duplicate(charger_id: int, ident: Identifier) -> None:
             vehicles.duplicate_message(ident, holder)
             if holder
             else f"Identifier {ident.display} was just paired elsewhere.",
+            ident=ident,
         )
 
 

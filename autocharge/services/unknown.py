@@ -60,7 +60,8 @@ def reveal(unknown_id: int, admin_id: int | None = None) -> str:
     """Return the full identifier for display, recording who looked at it (identifiers are personal data)."""
     with writing():
         row = get(unknown_id)
-        audit.record("identifier.revealed", "unknown", row.id, admin_id=admin_id)
+        detail = f"{'vehicle identifier' if row.kind == 'vehicle' else 'RFID tag'} {masked(row)}"
+        audit.record("identifier.revealed", "unknown", row.id, admin_id=admin_id, detail=detail)
     return identifiers.display(row.value) if row.kind == "vehicle" else row.value
 
 

@@ -7,6 +7,7 @@ from ..extensions import db
 from ..models import RfidTag, User
 from ..models.user import USER_STATUSES
 from . import NotFound, ServiceError, audit
+from .identifiers import mask_tag
 
 MAX_TAG = 36  # 2.0.1 idToken length; 1.6 idTags are at most 20
 
@@ -98,7 +99,7 @@ def add_tag(user_id: int, tag: str, admin_id: int | None = None) -> RfidTag:
         rfid = RfidTag(user_id=user.id, tag=value)
         session.add(rfid)
         session.flush()  # a lost race shows here, inside the block
-        audit.record("user.tag_added", "user", user.id, admin_id=admin_id, detail=value)
+        audit.record("user.tag_added", "user", user.id, admin_id=admin_id, detail=f"tag {mask_tag(value)}")
     return rfid
 
 
@@ -109,4 +110,4 @@ def remove_tag(user_id: int, tag_id: int, admin_id: int | None = None) -> None:
         if rfid is None or rfid.user_id != user_id:
             raise NotFound("That tag does not exist.")
         session.delete(rfid)
-        audit.record("user.tag_removed", "user", user_id, admin_id=admin_id, detail=rfid.tag)
+        audit.record("user.tag_removed", "user", user_id, admin_id=admin_id, detail=f"tag {mask_tag(rfid.tag)}")

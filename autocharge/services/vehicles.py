@@ -255,7 +255,7 @@ def attach_identifier(
         "vehicle",
         vehicle.id,
         admin_id=admin_id,
-        detail=f"identifier {ident.display} (sent as {ident.raw[:64]!r}){warning}",
+        detail=f"identifier {ident.masked}{warning}",  # personal data: masked, as everywhere in the trail
     )
     return old
 

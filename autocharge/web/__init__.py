@@ -8,7 +8,7 @@ from .roles import refuse_undeclared
 
 # Screens every build has, then screens other work adds; a listed module that does not exist
 # yet is skipped so the app keeps starting while it is being written.
-REQUIRED = ("site", "auth", "chargers", "charger_commands", "users", "transactions")
+REQUIRED = ("site", "auth", "account", "admins", "audit", "chargers", "charger_commands", "users", "transactions")
 OPTIONAL = ("vehicles", "pairing", "unknown")
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from ..services import ServiceError, commands
 from .chargers import get_charger
-from .helpers import redirect_back
+from .helpers import record_id, redirect_back
 from .roles import allow
 
 bp = Blueprint("charger_commands", __name__, url_prefix="/chargers")
@@ -39,8 +39,8 @@ def _refuse(charger_id: int, message: str):
 @allow("operator")
 def start(charger_id: int):
     """Start charging for a chosen user (origin App)."""
-    user_id = request.form.get("user_id", type=int)
-    connector_id = request.form.get("connector_id", type=int)  # empty: the charger picks
+    user_id = request.form.get("user_id", type=record_id)
+    connector_id = request.form.get("connector_id", type=record_id)  # empty: the charger picks
     if user_id is None:
         return _refuse(charger_id, "Choose the user to charge for.")
     return _send(charger_id, lambda cid: commands.remote_start(cid, user_id, connector_id, admin_id=current_user.id))
@@ -50,17 +50,17 @@ def start(charger_id: int):
 @allow("operator")
 def stop(charger_id: int):
     """Stop a transaction running on the charger."""
-    tx_id = request.form.get("transaction_id", type=int)
+    tx_id = request.form.get("transaction_id", type=record_id)
     if tx_id is None:
         return _refuse(charger_id, "Choose the transaction to stop.")
-    return _send(charger_id, lambda cid: commands.remote_stop(cid, tx_id))
+    return _send(charger_id, lambda cid: commands.remote_stop(cid, tx_id, admin_id=current_user.id))
 
 
 @bp.route("/<int:charger_id>/clear-cache", methods=["POST"])
 @allow("operator")
 def clear_cache(charger_id: int):
     """Ask the charger to forget its cached authorizations."""
-    return _send(charger_id, commands.clear_cache)
+    return _send(charger_id, lambda cid: commands.clear_cache(cid, admin_id=current_user.id))
 
 
 @bp.route("/<int:charger_id>/reset", methods=["POST"])
@@ -70,4 +70,4 @@ def reset(charger_id: int):
     kind = request.form.get("kind", "Soft")
     if kind not in RESET_KINDS:
         return _refuse(charger_id, "A reset is Soft or Hard.")
-    return _send(charger_id, lambda cid: commands.reset(cid, kind))
+    return _send(charger_id, lambda cid: commands.reset(cid, kind, admin_id=current_user.id))

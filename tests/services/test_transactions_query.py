@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from autocharge.db import utcnow, writing
 from autocharge.extensions import db
-from autocharge.models import Transaction
-from autocharge.services import NotFound, ServiceError, admins, audit, chargers, transactions_query, users
+from autocharge.models import AuditEvent, Transaction
+from autocharge.services import NotFound, ServiceError, admins, chargers, transactions_query, users
 from autocharge.services.transactions_query import TransactionFilter
 
 T0 = utcnow().replace(microsecond=0) - timedelta(days=2)
@@ -159,7 +159,9 @@ def test_export_batches_carry_no_token(many):
 def test_reveal_token_is_audited(stored, admin_id):
     ids, _, _ = stored
     assert transactions_query.reveal_token(ids[0], admin_id) == ""
-    events = audit.for_subject("transaction", ids[0])
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.subject_type == "transaction", AuditEvent.subject_id == ids[0])
+    )
     assert [(e.action, e.admin_id) for e in events] == [("transaction.token_revealed", admin_id)]
     with pytest.raises(NotFound):
         transactions_query.reveal_token(999, admin_id)
