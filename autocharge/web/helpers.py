@@ -8,6 +8,15 @@ from flask import Response, current_app, flash, make_response, redirect, render_
 from ..extensions import htmx
 from ..services import ServiceError
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases: a longer number names nothing
+
+
+def record_id(raw: str) -> int:
+    """Convert a form or query value to a record id; raise ValueError (so `.get(..., type=record_id)` gives None)."""
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
+        raise ValueError(f"not a record id: {raw[:30]!r}")
+    return int(raw)
+
 
 def page_or_partial(page: str, partial: str, **context) -> Response:
     """Render the whole page, or only its partial for an htmx request (one URL, so Vary on HX-Request)."""

@@ -6,7 +6,7 @@ from flask_login import current_user
 from ..extensions import htmx
 from ..models import PairingSession
 from ..services import NotFound, ServiceError, pairing
-from .helpers import form_page
+from .helpers import form_page, record_id
 from .roles import allow
 from .vehicles import get_user, get_vehicle
 
@@ -49,7 +49,7 @@ def choose(user_id: int, vehicle_id: int):
     if request.method == "GET":
         return _choose_page(user, vehicle)
     try:
-        session = pairing.start(vehicle.id, request.form.get("charger_id", type=int) or 0, current_user.id)
+        session = pairing.start(vehicle.id, request.form.get("charger_id", type=record_id) or 0, current_user.id)
     except ServiceError as exc:
         error = "Choose a charger from the list." if isinstance(exc, NotFound) else str(exc)
         return _choose_page(user, vehicle, 409 if isinstance(exc, pairing.PairingConflict) else 422, error)

@@ -9,9 +9,8 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import htmx
 from ..services import ServiceError, admins
-from .helpers import safe_target
+from .helpers import record_id, safe_target
 
-MAX_ID = 2**31 - 1
 LAST_DAY = date(9999, 12, 31)
 
 # Optional columns per screen (hidden unless the admin shows them), kept in Admin.preferences.
@@ -65,10 +64,10 @@ def int_arg(args: MultiDict, name: str, label: str) -> int | None:
     raw = args.get(name, "").strip()
     if not raw:
         return None
-    # Ids are 32-bit integers in both databases: a longer number names nothing (and would not fit a parameter).
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
-        raise ServiceError(f"{label} must be chosen from the list (got {raw[:30]!r}).")
-    return int(raw)
+    try:
+        return record_id(raw)
+    except ValueError:
+        raise ServiceError(f"{label} must be chosen from the list (got {raw[:30]!r}).") from None
 
 
 def day_arg(args: MultiDict, name: str, label: str) -> date | None:

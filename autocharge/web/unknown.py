@@ -7,7 +7,7 @@ from ..extensions import htmx
 from ..models import UnknownIdentifier
 from ..services import NotFound, ServiceError, unknown
 from ..services.paging import clamp_per_page
-from .helpers import form_page
+from .helpers import form_page, record_id
 from .roles import allow
 from .tables import page_number, table_response
 from .vehicles import get_user
@@ -63,7 +63,7 @@ def pair(unknown_id: int):
     row = get_row(unknown_id)
     if row.kind != "vehicle":
         abort(404, "Only vehicle identifiers can be paired.")
-    user_id = request.values.get("user_id", type=int)
+    user_id = request.values.get("user_id", type=record_id)
     user = get_user(user_id) if user_id else None
     context = {
         "row": row,
@@ -80,7 +80,7 @@ def pair(unknown_id: int):
         vehicle = unknown.pair_directly(
             row.id,
             user.id,
-            vehicle_id=request.form.get("vehicle_id", type=int),
+            vehicle_id=request.form.get("vehicle_id", type=record_id),
             plate=request.form.get("plate"),
             admin_id=current_user.id,
         )

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..models import User, Vehicle
 from ..services import NotFound, ServiceError, identifiers, pairing, users, vehicles
-from .helpers import form_page
+from .helpers import form_page, record_id
 from .roles import allow
 
 bp = Blueprint("vehicles", __name__, url_prefix="/users/<int:user_id>/vehicles")
@@ -67,7 +67,7 @@ def index(user_id: int):
 def new(user_id: int):
     """Show the Add Vehicle form (plate only); add the vehicle, then go on to Pair unless told not to."""
     user = get_user(user_id)
-    replaces = request.values.get("replaces", type=int)
+    replaces = request.values.get("replaces", type=record_id)
     old = get_vehicle(user.id, replaces) if replaces else None
     plate = request.form.get("plate", "")
     if request.method == "GET":
