@@ -80,6 +80,10 @@ def _fill_defaults(app: Flask) -> None:
             "pool_pre_ping": True,  # a connection the server dropped is replaced, not handed to a charger's frame
         }
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", pool)
+    same_site = str(app.config["AUTOCHARGE_COOKIE_SAMESITE"]).capitalize()
+    if same_site not in ("Lax", "Strict"):  # None would send the cookie along with other sites' requests
+        raise ValueError(f"AUTOCHARGE_COOKIE_SAMESITE is Lax or Strict, not {same_site!r}")
+    app.config.update(SESSION_COOKIE_SAMESITE=same_site, REMEMBER_COOKIE_SAMESITE=same_site)
     if app.config["AUTOCHARGE_SECURE_COOKIES"]:
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     if not app.config["SECRET_KEY"]:

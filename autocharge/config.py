@@ -44,8 +44,9 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
     # Session cookies only over HTTPS: set it when TLS is terminated in front of the app (a proxy, deploy/).
     "AUTOCHARGE_SECURE_COOKIES": False,
+    # SameSite of the session cookie: Lax (links from elsewhere arrive logged in) or Strict (they arrive logged out).
+    "AUTOCHARGE_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
 }
 

@@ -11,11 +11,14 @@ from .roles import allow, can
 
 bp = Blueprint("site", __name__)
 
+# (endpoint, label, least role that sees the entry)
 NAV = (
-    ("users.index", "Users"),
-    ("transactions.index", "Transactions"),
-    ("chargers.index", "Chargers"),
-    ("unknown.index", "Unknown identifiers"),
+    ("users.index", "Users", "viewer"),
+    ("transactions.index", "Transactions", "viewer"),
+    ("chargers.index", "Chargers", "viewer"),
+    ("unknown.index", "Unknown identifiers", "viewer"),
+    ("admins.index", "Admins", "admin"),
+    ("audit.index", "Audit", "admin"),
 )
 
 
@@ -37,6 +40,36 @@ def _template_helpers() -> dict:
 def home():
     """Send the admin to the Chargers screen."""
     return redirect(url_for("chargers.index"))
+
+
+# Scripts and styles only from our own files (htmx is vendored), so markup that slipped into a page runs nothing;
+# no framing (clickjacking); forms post only here. htmx is told not to eval or inject styles (base.html).
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",  # for browsers that predate frame-ancestors
+    "Referrer-Policy": "same-origin",  # page URLs carry searches (names, emails): never to other sites
+}
+
+
+@bp.after_app_request
+def _security_headers(response):
+    """Add the security headers to every answer, error pages and static files included."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 @bp.app_errorhandler(CSRFError)

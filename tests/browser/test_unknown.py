@@ -17,8 +17,8 @@ def refused(sqlite_app) -> None:
 def test_reveal_shows_the_identifier_in_place(admin_page, refused):
     page = admin_page
     page.goto("/unknown-identifiers/")
-    cell = page.locator(".identifier-cell").first
-    expect(cell).to_have_text("0A:1B:••:••:••:5F")
+    cell = page.locator(".identifier-cell").first  # the masked value and its Reveal button, which the answer replaces
+    expect(cell.locator("code")).to_have_text("0A:1B:••:••:••:5F")
     page.get_by_role("button", name="Reveal identifier 0A:1B:••:••:••:5F").click()
     expect(cell).to_have_text("0A:1B:2C:3D:4E:5F")
     expect(page.get_by_role("button", name="Reveal identifier 0A:1B:••:••:••:5F")).to_have_count(0)
