@@ -85,12 +85,20 @@ PAGES = (
     ("unknown identifiers", "/unknown-identifiers/"),
     ("unknown identifiers: RFID tags", "/unknown-identifiers/?kind=rfid"),
     ("unknown identifier: pair, user search", "/unknown-identifiers/{unknown_id}/pair?q=schmidt"),
+    ("admins", "/admins/"),
+    ("my account", "/account"),
+    ("audit: first page", "/audit/"),
+    ("audit: by action", "/audit/?action=user.created"),
+    ("audit: by actor and dates", "/audit/?actor=system&from={month_ago:%Y-%m-%d}&to={until:%Y-%m-%d}"),
+    ("audit: one record", "/audit/?type=user&subject={user_id}"),
+    ("audit: last page", "/audit/?page=100000"),
 )
 
 EXPORTS = (
     ("users export", "/users/export.csv"),
     ("transactions export", "/transactions/export.csv"),
     ("transactions export, origin filter", "/transactions/export.csv?origin=autocharge"),
+    ("audit export", "/audit/export.csv"),
 )
 
 
@@ -105,16 +113,19 @@ def logged_in_client(app):
     """Return a test client with an admin logged in (created when the database has none)."""
     from autocharge.extensions import db
     from autocharge.models import Admin
-    from autocharge.services import admins
+    from autocharge.services import admin_sessions, admins
+    from autocharge.web.auth import SESSION_TOKEN
 
     with app.app_context():
-        admin_id = db.session.scalar(sa.select(Admin.id).order_by(Admin.id).limit(1))
+        admin_id = db.session.scalar(sa.select(Admin.id).where(Admin.role == "admin").order_by(Admin.id).limit(1))
         if admin_id is None:
             admin_id = admins.create_admin("bench@localhost", os.urandom(12).hex()).id
+        token = admin_sessions.start(admin_id, "127.0.0.1", "bench")  # a login session, as the login form opens
     client = app.test_client()
-    with client.session_transaction() as session:  # what Flask-Login's login_user() leaves in the session
+    with client.session_transaction() as session:  # what a login leaves in the session cookie
         session["_user_id"] = str(admin_id)
         session["_fresh"] = True
+        session[SESSION_TOKEN] = token
     return client
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from autocharge.db import utcnow, writing
 from autocharge.extensions import db
-from autocharge.models import Charger, Connector, UnknownIdentifier, User, Vehicle
+from autocharge.models import AuditEvent, Charger, Connector, UnknownIdentifier, User, Vehicle
 from autocharge.models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
 from autocharge.services import chargers, users
 
@@ -54,11 +54,21 @@ def grow(app, first: int, count: int) -> None:
                 for i in numbers
             ],
         )
-        added = session.execute(sa.select(Charger.id, Charger.charge_box_id).where(Charger.charge_box_id >= "GRW-"))
+        added = session.execute(
+            sa.select(Charger.id, Charger.charge_box_id).where(Charger.charge_box_id >= "GRW-")
+        ).all()
         session.execute(
             sa.insert(Connector),
             [
                 {"charger_id": cid, "connector_id": 1, "status": "Faulted" if int(box[4:]) % 5 == 0 else "Available"}
+                for cid, box in added
+                if int(box[4:]) in numbers
+            ],
+        )
+        session.execute(
+            sa.insert(AuditEvent),
+            [
+                {"action": "charger.added", "subject_type": "charger", "subject_id": cid, "actor": "system", "at": now}
                 for cid, box in added
                 if int(box[4:]) in numbers
             ],
@@ -120,6 +130,11 @@ SCREENS = (
     ("user edit", "/users/{user}/edit", {}, r'<tr id="user-', 0),
     ("vehicles of a user", "/users/{user}/vehicles/", {}, r"<tr", 5),
     ("chargers new", "/chargers/new", {}, r"<tr", 0),
+    ("audit", "/audit/", {}, r'<tr id="event-\d+"', 50),
+    ("audit by action", "/audit/?action=charger.added&per_page=20", {}, r'<tr id="event-\d+"', 20),
+    ("audit about a charger", "/audit/?type=charger&subject={charger}", {}, r'<tr id="event-\d+"', 50),
+    ("admins", "/admins/", {}, r'<tr id="admin-\d+"', 1),
+    ("my account", "/account", {}, r'<tr id="session-\d+"', 1),
 )
 
 
