@@ -85,6 +85,8 @@ PAGES = (
     ("unknown identifiers", "/unknown-identifiers/"),
     ("unknown identifiers: RFID tags", "/unknown-identifiers/?kind=rfid"),
     ("unknown identifier: pair, user search", "/unknown-identifiers/{unknown_id}/pair?q=schmidt"),
+    ("home", "/"),
+    ("home: figures poll", "/", HX),
     ("admins", "/admins/"),
     ("my account", "/account"),
     ("audit: first page", "/audit/"),

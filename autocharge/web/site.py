@@ -1,18 +1,20 @@
-"""What every screen shares: the home redirect, error pages, template filters and helpers."""
+"""What every screen shares: the Home screen, error pages, template filters and helpers."""
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
+from ..services import dashboard
 from .filters import FILTERS
-from .helpers import has_endpoint
+from .helpers import has_endpoint, page_or_partial
 from .roles import allow, can
 
 bp = Blueprint("site", __name__)
 
 # (endpoint, label, least role that sees the entry)
 NAV = (
+    ("site.home", "Home", "viewer"),
     ("users.index", "Users", "viewer"),
     ("transactions.index", "Transactions", "viewer"),
     ("chargers.index", "Chargers", "viewer"),
@@ -35,11 +37,15 @@ def _template_helpers() -> dict:
     return {"nav_items": NAV, "has_endpoint": has_endpoint}
 
 
+HOME_POLL_SECONDS = 10  # the figures are a glance, not a live feed: a few cheap counts every 10 s
+
+
 @bp.route("/")
 @allow("viewer")
 def home():
-    """Send the admin to the Chargers screen."""
-    return redirect(url_for("chargers.index"))
+    """Show the fleet at a glance; its htmx poll gets only the figures."""
+    context = {"f": dashboard.figures(), "poll": HOME_POLL_SECONDS}
+    return page_or_partial("dashboard/index.html", "dashboard/_figures.html", **context)
 
 
 # Scripts and styles only from our own files (htmx is vendored), so markup that slipped into a page runs nothing;

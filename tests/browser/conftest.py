@@ -4,6 +4,7 @@
 and checking what the server stored. Screenshots of failed tests go to test-artifacts/.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+HOME = re.compile(r"^https?://[^/]+/$")  # the Home screen's URL, where a login lands
 
 
 def pytest_collection_modifyitems(items):
@@ -88,5 +90,6 @@ def log_in(page: Page, email: str = EMAIL, password: str = PASSWORD) -> None:
 def admin_page(page) -> Page:
     """Return a page logged in as the admin, on the Chargers screen."""
     log_in(page)
-    page.wait_for_url("**/chargers/")
+    page.wait_for_url(HOME)  # a login lands on the Home screen
+    page.goto("/chargers/")
     return page

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from autocharge.services import users
 
-from .conftest import log_in
+from .conftest import HOME, log_in
 
 SCREENS = ("/chargers/", "/users/", "/transactions/", "/unknown-identifiers/", "/admins/", "/audit/", "/account")
 
@@ -39,7 +39,7 @@ def test_an_admin_adds_an_operator_who_signs_in_and_changes_the_password(admin_p
     context = browser.new_context(base_url=server.url)
     other = context.new_page()
     log_in(other, "ops@example.com", password)
-    other.wait_for_url("**/chargers/")
+    other.wait_for_url(HOME)
     expect(other.get_by_role("link", name="Admins")).to_have_count(0)
     other.get_by_role("link", name="My account").click()
     other.get_by_label("Current password").fill(password)

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import EMAIL, log_in
+from .conftest import EMAIL, HOME, log_in
 
 
 def test_wrong_password_then_success(page):
@@ -13,8 +13,8 @@ def test_wrong_password_then_success(page):
     expect(page.get_by_label("Email")).to_have_value(EMAIL)
 
     log_in(page)
-    page.wait_for_url("**/chargers/")
-    expect(page.get_by_role("heading", name="Chargers")).to_be_visible()
+    page.wait_for_url(HOME)
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
     expect(page.locator(".account-email")).to_have_text(EMAIL)
 
     page.get_by_role("button", name="Log out").click()

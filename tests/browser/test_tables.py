@@ -12,7 +12,7 @@ from autocharge.models import MeterSample, Transaction
 from autocharge.services import chargers, identifiers, users, vehicles
 from autocharge.simulator import Simulator
 
-from .conftest import log_in
+from .conftest import HOME, log_in
 
 VID = "0A1B2C3D4E5F"
 SHOTS = "/tmp"
@@ -50,7 +50,7 @@ def log_out_and_in(page: Page) -> None:
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login**")
     log_in(page)
-    page.wait_for_url("**/chargers/")
+    page.wait_for_url(HOME)
 
 
 def test_users_vehicles_column_hidden_then_kept_across_reload_login_and_browsers(admin_page, paired, browser, server):
@@ -76,7 +76,7 @@ def test_users_vehicles_column_hidden_then_kept_across_reload_login_and_browsers
 
     other = browser.new_context(base_url=server.url).new_page()  # another browser: nothing in its cookies
     log_in(other)
-    other.wait_for_url("**/chargers/")
+    other.wait_for_url(HOME)
     other.goto("/users/")
     expect(other.locator("#users").get_by_role("columnheader", name="Vehicles")).to_be_visible()
     other.context.close()

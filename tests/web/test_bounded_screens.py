@@ -49,6 +49,7 @@ def grow(app, first: int, count: int) -> None:
                     "serial": f"S{i}",
                     "registration": REGISTRATIONS[i % 3],
                     "online": i % 2 == 0,
+                    "last_seen": now - timedelta(minutes=i),  # the Home screen lists the last 10 gone offline
                     "autocharge": AUTOCHARGE_SUPPORT[i // 3 % 3],
                 }
                 for i in numbers
@@ -130,6 +131,8 @@ SCREENS = (
     ("user edit", "/users/{user}/edit", {}, r'<tr id="user-', 0),
     ("vehicles of a user", "/users/{user}/vehicles/", {}, r"<tr", 5),
     ("chargers new", "/chargers/new", {}, r"<tr", 0),
+    ("home", "/", {}, r'<li><a href="/chargers/\d+"', 10),  # counts and sums, and the last 10 gone offline
+    ("home figures poll", "/", HX, r'<a class="figure ', 11),
     ("audit", "/audit/", {}, r'<tr id="event-\d+"', 50),
     ("audit by action", "/audit/?action=charger.added&per_page=20", {}, r'<tr id="event-\d+"', 20),
     ("audit about a charger", "/audit/?type=charger&subject={charger}", {}, r'<tr id="event-\d+"', 50),
@@ -159,6 +162,7 @@ def test_screens_cost_no_more_statements_with_a_hundred_times_the_rows(app, logg
         assert big[name][0] <= small[name][0], f"{name}: {small[name][0]} statements, then {big[name][0]}"
         assert big[name][1] <= most, f"{name} shows {big[name][1]} rows"
     assert big["chargers list"][1] == 50 and big["pair screen"][1] == 20 and big["unknown identifiers"][1] == 50
+    assert big["home"][1] == 10 and big["home figures poll"][1] == 11
 
 
 def test_statements_per_screen_are_few(app, logged_in, base):

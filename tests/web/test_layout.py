@@ -11,7 +11,7 @@ def test_layout_has_nav_csrf_header_and_local_scripts(logged_in):
     html = logged_in.client.get("/users/").get_data(as_text=True)
     nav = html.split('<nav class="nav" aria-label="Main">')[1].split("</nav>")[0]
     labels = re.findall(r">([^<>]+)</a>", nav)
-    assert labels[:3] == ["Users", "Transactions", "Chargers"]
+    assert labels[:4] == ["Home", "Users", "Transactions", "Chargers"]
     assert re.search(r'href="/users/"\s+aria-current="page">Users', nav)
     assert f"""hx-headers='{{"X-CSRFToken": "{csrf_token(html)}"}}'""" in html
     scripts = re.findall(r'<script src="([^"]+)"', html)
