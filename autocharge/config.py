@@ -27,6 +27,10 @@ DEFAULTS = {
     # A process that stops renewing its lease for this long counts as dead: another one marks its chargers offline
     # and fails their commands (csms/lease.py). Renewed every quarter of it, so a crash shows within 1.25 times it.
     "AUTOCHARGE_LEASE_SECONDS": 20.0,
+    # After a charger boots, its transactions still open from before are closed as "charger rebooted" once this long
+    # has passed with no word about them: the charger sends its queued StopTransaction / TransactionEvent(Ended)
+    # right after booting, and those win. 0: never close them (services/session_ends.py).
+    "AUTOCHARGE_REBOOT_GRACE_SECONDS": 90.0,
     # PostgreSQL connections per process: pool + overflow, plus one for LISTEN. 4 processes x 21 stay below a default
     # server's 100 (max_connections, 3 of them reserved for superusers), with room for psql and migrations.
     "AUTOCHARGE_DB_POOL_SIZE": 10,

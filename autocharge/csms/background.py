@@ -6,7 +6,7 @@ import gevent
 from flask import Flask
 
 from ..extensions import db
-from ..services import pairing
+from ..services import pairing, session_ends
 
 log = logging.getLogger("autocharge.background")
 
@@ -24,11 +24,30 @@ def expire_pairings_forever(app: Flask, every: float = 1.0) -> None:
         gevent.sleep(every)
 
 
+def close_after_reboots_forever(app: Flask) -> None:
+    """Close sessions that rebooted chargers left open past the grace period, a few times per grace period."""
+    grace = float(app.config["AUTOCHARGE_REBOOT_GRACE_SECONDS"])
+    if grace <= 0:
+        return
+    every = min(10.0, max(0.2, grace / 6))  # closed within grace + every after the boot
+    while True:
+        gevent.sleep(every)
+        with app.app_context():
+            try:
+                for tx_id in session_ends.close_after_reboot(grace):
+                    log.info("transaction %s closed: its charger rebooted and did not report it", tx_id)
+            except Exception:  # a database hiccup must not end the job for the life of the process
+                log.exception("closing sessions after reboots failed; trying again")
+            finally:
+                db.session.remove()
+
+
 def start(app: Flask) -> list[gevent.Greenlet]:
-    """Start the periodic jobs (pairing expiry, lease, command outbox, wake-ups); return their greenlets."""
+    """Start the periodic jobs (pairing expiry, reboot closes, lease, outbox, wake-ups); return their greenlets."""
     from . import lease, outbox, remote, wakeup  # noqa: F401  (remote registers its wake-up handlers)
 
     outbox.start(app)
     listener = wakeup.start(app)
     jobs = [gevent.spawn(expire_pairings_forever, app), gevent.spawn(lease.keep_forever, app)]
+    jobs.append(gevent.spawn(close_after_reboots_forever, app))
     return jobs + ([listener] if listener else [])

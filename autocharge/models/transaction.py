@@ -9,6 +9,8 @@ from ..db import utcnow
 from ..extensions import db
 
 ORIGINS = {"autocharge": "Auto charge", "rfid": "RFID", "app": "App"}
+# Stop reasons the back office writes itself (services/session_ends.py), in words; a charger's own are shown as sent.
+STOP_REASONS = {"ChargerRebooted": "Charger rebooted", "EndedByHand": "Ended by hand"}
 
 
 class Transaction(db.Model):
@@ -18,9 +20,7 @@ class Transaction(db.Model):
         # A retried StartTransaction / TransactionEvent finds its row by this key instead of
         # creating a second one (1.6: connector|idTag|timestamp; 2.0.1: the charger's transactionId).
         UniqueConstraint("charger_id", "dedupe_key"),
-        # The Home screen's energy of the sessions started in a day or a month, summed from the index alone
-        # (migration d8f3a6c1b9e4; it replaced the index on start_time alone).
-        Index("ix_transaction_start_energy", "start_time", "energy_wh"),
+        Index("ix_transaction_start_time", "start_time"),
         Index("ix_transaction_charger_status", "charger_id", "status"),
         # The Transactions table's filters and sorts (migration b7e2c41d9a10): each ends in (start_time, id)
         # or id so a filtered, ordered page is read straight from one index.
@@ -64,6 +64,11 @@ class Transaction(db.Model):
     def origin_label(self) -> str:
         """Return the origin as the screens show it."""
         return ORIGINS.get(self.origin or "", "")
+
+    @property
+    def stop_reason_label(self) -> str:
+        """Return the stop reason as the screens show it."""
+        return STOP_REASONS.get(self.stop_reason or "", self.stop_reason or "")
 
 
 class MeterSample(db.Model):

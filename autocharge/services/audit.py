@@ -34,6 +34,8 @@ ACTIONS = {
     "pairing.expired": "Pairing expired",
     "identifier.revealed": "Identifier revealed",
     "transaction.token_revealed": "Id token revealed",
+    "transaction.ended_by_hand": "Session ended by hand",
+    "transaction.closed_after_reboot": "Session closed: charger rebooted",
     "charger.added": "Charger added",
     "charger.accepted": "Charger accepted",
     "charger.rejected": "Charger rejected",

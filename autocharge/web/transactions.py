@@ -2,15 +2,16 @@
 
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..db import utcnow
 from ..extensions import htmx
 from ..models.transaction import ORIGINS
-from ..services import NotFound, ServiceError, chargers, charts, exports, transactions_query, users
+from ..services import NotFound, ServiceError, chargers, charts, exports, session_ends, transactions_query, users
 from ..services.paging import clamp_per_page
 from ..services.transactions_query import TransactionFilter
+from .helpers import form_page
 from .roles import allow
 from .tables import (
     columns_response,
@@ -107,11 +108,34 @@ def _live_context(tx) -> dict:
     return {"tx": tx, "now": utcnow(), "chart": chart, "poll": LIVE_POLL_SECONDS}
 
 
+def _page_context(tx) -> dict:
+    """Return what the whole detail page shows: the live part, and who ended the session by hand and why."""
+    ended = session_ends.hand_end_event(tx.id) if tx.stop_reason == session_ends.BY_HAND else None
+    return {"token": None, "hand_end": ended, "end_error": None, "reason": "", **_live_context(tx)}
+
+
 @bp.route("/<int:tx_id>")
 @allow("viewer")
 def detail(tx_id: int):
     """Show one transaction: who, where, origin, meter values and the power/energy chart."""
-    return render_template("transactions/detail.html", token=None, **_live_context(_detail(tx_id)))
+    return render_template("transactions/detail.html", **_page_context(_detail(tx_id)))
+
+
+@bp.route("/<int:tx_id>/end", methods=["POST"])
+@allow("operator")
+def end(tx_id: int):
+    """End a session the charger will not end (offline, rebooted), with a reason: 422 without one, 409 if it ended."""
+    reason = request.form.get("reason", "")
+    try:
+        session_ends.end_by_hand(tx_id, current_user.id, reason)
+    except NotFound as exc:
+        abort(404, str(exc))
+    except ServiceError as exc:
+        status = 409 if isinstance(exc, session_ends.AlreadyEnded) else 422
+        context = {**_page_context(_detail(tx_id)), "end_error": str(exc), "reason": reason}
+        return form_page("transactions/detail.html", status, **context)
+    flash(f"Transaction {tx_id} ended by hand; its energy stays as last metered.", "success")
+    return redirect(url_for("transactions.detail", tx_id=tx_id))
 
 
 @bp.route("/<int:tx_id>/live")
@@ -132,4 +156,4 @@ def reveal_token(tx_id: int):
         abort(404, str(exc))
     if htmx:
         return render_template("transactions/_token.html", token=token)
-    return render_template("transactions/detail.html", token=token, **_live_context(_detail(tx_id)))
+    return render_template("transactions/detail.html", **{**_page_context(_detail(tx_id)), "token": token})

@@ -46,6 +46,7 @@ LEAST_ROLE = {
     "transactions.live": "viewer",
     "transactions.export": "operator",
     "transactions.reveal_token": "operator",
+    "transactions.end": "operator",
     "unknown.index": "viewer",
     "unknown.reveal": "operator",
     "unknown.pair": "operator",
