@@ -20,7 +20,9 @@ class Transaction(db.Model):
         # A retried StartTransaction / TransactionEvent finds its row by this key instead of
         # creating a second one (1.6: connector|idTag|timestamp; 2.0.1: the charger's transactionId).
         UniqueConstraint("charger_id", "dedupe_key"),
-        Index("ix_transaction_start_time", "start_time"),
+        # The Home screen's energy of the sessions started in a day or a month, summed from the index alone
+        # (migration d8f3a6c1b9e4; it replaced the index on start_time alone).
+        Index("ix_transaction_start_energy", "start_time", "energy_wh"),
         Index("ix_transaction_charger_status", "charger_id", "status"),
         # The Transactions table's filters and sorts (migration b7e2c41d9a10): each ends in (start_time, id)
         # or id so a filtered, ordered page is read straight from one index.
