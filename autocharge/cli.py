@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from .models.admin import ROLES
+from .schema import needs_schema
 from .services import ServiceError, admins, chargers
 
 
@@ -19,6 +20,7 @@ from .services import ServiceError, admins, chargers
     show_default=True,
     help="admin: everything; operator: chargers, users, vehicles, pairing; viewer: read only.",
 )
+@needs_schema
 def create_admin_command(email: str, password: str | None, role: str) -> None:
     """Create a back-office admin."""
     if password is None:
@@ -33,6 +35,7 @@ def create_admin_command(email: str, password: str | None, role: str) -> None:
 @click.command("set-admin-password")
 @click.argument("email")
 @click.option("--password", help="Prompted for (hidden, twice) when left out.")
+@needs_schema
 def set_admin_password_command(email: str, password: str | None) -> None:
     """Change an admin's password."""
     if password is None:
@@ -54,6 +57,7 @@ def set_admin_password_command(email: str, password: str | None) -> None:
     show_default=True,
     help="Whether the charger supports Auto Charge.",
 )
+@needs_schema
 def add_charger_command(charge_box_id: str, password: str | None, autocharge: str) -> None:
     """Register a charger so it may connect."""
     support = {"yes": "supported", "no": "unsupported", "unknown": "unknown"}[autocharge]

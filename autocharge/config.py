@@ -45,6 +45,8 @@ DEFAULTS = {
     # cannot pick the address its failed logins count against).
     "AUTOCHARGE_TRUSTED_PROXIES": 0,
     "AUTOCHARGE_METRICS_TOKEN": None,  # /metrics answers 404 while unset, and asks for this Bearer token when set
+    # One log line per HTTP request: off by default, because the screens' htmx polls would print one every second.
+    "AUTOCHARGE_ACCESS_LOG": False,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
     # Session cookies only over HTTPS: set it when TLS is terminated in front of the app (a proxy, deploy/).
     "AUTOCHARGE_SECURE_COOKIES": False,

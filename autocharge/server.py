@@ -9,7 +9,7 @@ import gevent
 from flask import Flask
 from gevent.pywsgi import WSGIServer
 
-from . import checkpoint
+from . import checkpoint, schema
 from .csms import lease
 from .csms.transport import OcppHandler
 from .extensions import db
@@ -32,9 +32,26 @@ def prepare(app: Flask) -> str | None:
         return admins.ensure_first_admin()
 
 
+def _require_schema(app: Flask) -> None:
+    """Exit with how to migrate unless the database has the latest migration (instead of a traceback later)."""
+    with app.app_context():
+        reason = schema.problem(app)
+    if reason is not None:
+        sys.exit(f"autocharge: {reason}")
+
+
+def _start_logging(app: Flask) -> None:
+    """Log INFO and up (errors, chargers connecting and leaving); one line per request only when asked to."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not app.config["AUTOCHARGE_ACCESS_LOG"]:
+        # gevent-websocket logs every request at INFO (the screens poll every 1-2 s); its warnings still show.
+        logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
+
+
 def serve(app: Flask, host: str, port: int) -> None:
     """Serve forever on host:port, printing where to log in and where chargers connect."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _require_schema(app)  # before logging is set up: alembic's INFO lines about its context are noise here
+    _start_logging(app)
     with app.app_context():
         url = db.engine.url
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
@@ -52,7 +69,7 @@ def serve(app: Flask, host: str, port: int) -> None:
     if password:
         print(
             f"autocharge: first start, created admin {admins.DEFAULT_EMAIL} with password {password}"
-            " (shown once; change it with: flask --app app set-admin-password admin@localhost)",
+            f" (shown once; change it with: .venv/bin/flask --app app set-admin-password {admins.DEFAULT_EMAIL})",
             flush=True,
         )
     print(f"autocharge: chargers connect to ws://{shown}:{port}/ocpp/<charge_box_id>", flush=True)

@@ -28,6 +28,7 @@ from ..models import (
     User,
     Vehicle,
 )
+from ..schema import needs_schema
 from . import bulk
 from .fleet import connector_rows, default_count, make_chargers
 from .people import People, Taken, unknown_rows
@@ -64,6 +65,7 @@ TABLES = {
 @click.option("--until", type=click.DateTime(), help="End of the demo period, UTC [default: now].")
 @click.option("--batch", type=click.IntRange(min=100), default=5000, show_default=True, help="Rows per insert.")
 @with_appcontext
+@needs_schema
 def demo_data_command(
     users: int,
     transactions: int,

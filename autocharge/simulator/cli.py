@@ -1,36 +1,58 @@
 """`flask --app app simulate CP-1 ...`: a simulated charger for trying the back office without hardware."""
 
+import errno
+import os
+import select
+import signal
 import sys
+import threading
+import time
+from collections.abc import Iterator
 
 import click
 
-from . import drive
+from . import console, drive
 from .core import Simulator
-from .link import CallErrorReceived, ConnectRefused, SimulatorError
+from .link import CallErrorReceived, ConnectRefused, NothingListening, SimulatorError
 
 NOT_AUTHORIZED = 3  # exit status when the CSMS did not authorize the vehicle or tag
+ELSEWHERE = "A server elsewhere: pass --url, or set HOST and PORT as for `make run HOST=... PORT=...`."
 
 HINTS = {
     400: "The server did not accept the OCPP subprotocol or the handshake.",
     401: "The charger has a password in the back office: pass it with --password.",
-    404: "Register the charger first (Chargers screen, or `flask --app app add-charger {id}`), or let unknown"
-    " chargers in with AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS=1.",
-    None: "Is the server running? Start it with `python app.py` and check --url.",
+    404: "Register the charger first (Chargers screen, or `.venv/bin/flask --app app add-charger {id}`), or let"
+    " unknown chargers in with AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS=1.",
+    None: "Is the server running (make run)? " + ELSEWHERE,
 }
 
 
+def default_url() -> str:
+    """Return our own OCPP endpoint where `make run` and app.py listen: HOST and PORT from the environment."""
+    host = os.environ.get("HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # listening everywhere: this machine answers on its loopback
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"ws://{host}:{os.environ.get('PORT') or '5000'}/ocpp"
+
+
 def refused_message(exc: ConnectRefused, charge_box_id: str) -> str:
-    """Return what to tell a person whose charger the CSMS refused."""
-    hint = HINTS.get(exc.status, "")
-    return f"The CSMS refused {charge_box_id}: {exc}\n{hint.format(id=charge_box_id)}".rstrip()
+    """Return what to tell a person whose charger the CSMS refused, or who reached no CSMS at all."""
+    if isinstance(exc, NothingListening):
+        return f"{exc}\n{ELSEWHERE}"
+    hint = HINTS.get(exc.status, "").format(id=charge_box_id)
+    if exc.status is None:  # no HTTP answer: nobody refused anything
+        return f"{exc}\n{hint}"
+    return f"The CSMS refused {charge_box_id}: {exc}\n{hint}".rstrip()
 
 
 @click.command("simulate")
 @click.argument("charge_box_id")
 @click.option(
     "--url",
-    default="ws://127.0.0.1:5000/ocpp",
-    show_default=True,
+    default=default_url,
+    show_default="ws://$HOST:$PORT/ocpp, or ws://127.0.0.1:5000/ocpp",
     help="The OCPP endpoint; the charge box id is appended.",
 )
 @click.option(
@@ -49,7 +71,12 @@ def refused_message(exc: ConnectRefused, charge_box_id: str) -> str:
 @click.option("--power", type=float, default=11000, show_default=True, help="Charging power in W.")
 @click.option("--interval", type=float, default=5, show_default=True, help="Seconds between meter values.")
 @click.option("--unplug", is_flag=True, help="Unplug the vehicle at the end (stops a running transaction).")
-@click.option("--stay", is_flag=True, help="Stay connected, answering the back office's commands, until Ctrl-C.")
+@click.option(
+    "--stay",
+    is_flag=True,
+    help="Stay connected, answering the back office's commands and taking typed ones (plug VID, rfid TAG,"
+    " charge SECONDS, stop, unplug, quit), until quit or Ctrl-C.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Also print every OCPP frame sent and received.")
 def simulate_command(
     charge_box_id: str,
@@ -70,10 +97,10 @@ def simulate_command(
 
     \b
     Examples:
-      flask --app app simulate CP-1                                  # connect and boot
-      flask --app app simulate CP-1 --vid 0A1B2C3D4E5F --charge 30 --unplug
-      flask --app app simulate CP-1 --ocpp 2.0.1 --rfid 04A1B2C3 --charge 20
-      flask --app app simulate CP-1 --stay                           # wait for remote start/stop
+      .venv/bin/flask --app app simulate CP-1                        # connect and boot
+      .venv/bin/flask --app app simulate CP-1 --vid 001A2B3C4D5E --charge 30 --unplug
+      .venv/bin/flask --app app simulate CP-1 --ocpp 2.0.1 --rfid 04A1B2C3 --charge 20
+      .venv/bin/flask --app app simulate CP-1 --stay                 # stay online; type plug 001A2B3C4D5E...
     """
     if vid and rfid:
         raise click.UsageError("Give --vid or --rfid, not both.")
@@ -88,8 +115,7 @@ def simulate_command(
     try:
         status = _run(sim, plug_in or bool(vid or rfid or charge), vid, rfid, charge, power, interval, unplug)
         if stay:
-            click.echo("Staying connected; Ctrl-C to stop.")
-            drive.stay(sim, power, interval)
+            _stay(sim, power, interval)
     except KeyboardInterrupt:
         click.echo("Stopped.")
         status = 0
@@ -102,6 +128,42 @@ def simulate_command(
     finally:
         sim.close()
     sys.exit(status)
+
+
+def _stay(sim: Simulator, power: float, interval: float) -> None:
+    """Stay connected and carry out the commands typed meanwhile, until quit (or Ctrl-C)."""
+    stop = threading.Event()
+    click.echo(f"Staying connected; Ctrl-C to stop. {console.HELP}")
+    try:
+        lines = _typed_lines(sys.stdin.fileno())
+    except (AttributeError, ValueError, OSError):  # no terminal or pipe to read from: just stay
+        lines = iter(())
+    if hasattr(signal, "SIGTTIN"):
+        # Reading the terminal from the background would stop the whole charger; this way the read fails instead.
+        signal.signal(signal.SIGTTIN, signal.SIG_IGN)
+    threading.Thread(target=console.run, args=(sim, lines, stop), name="sim-console", daemon=True).start()
+    drive.stay(sim, power, interval, stop=stop)
+
+
+def _typed_lines(fd: int) -> Iterator[str]:
+    """Yield the lines read from `fd`, waiting in select (cooperative under gevent, so the charger keeps running)."""
+    # The raw descriptor, not sys.stdin: its buffer could hold lines that select cannot see.
+    pending = b""
+    while True:
+        try:
+            select.select([fd], [], [])
+            chunk = os.read(fd, 4096)
+        except OSError as exc:
+            if exc.errno == errno.EIO:  # run in the background (`&`) of a terminal: commands wait for `fg`
+                time.sleep(1)
+                continue
+            chunk = b""
+        if not chunk:
+            break
+        *lines, pending = (pending + chunk).split(b"\n")
+        yield from (line.decode("utf-8", "replace") for line in lines)
+    if pending.strip():
+        yield pending.decode("utf-8", "replace")
 
 
 def _run(
@@ -127,14 +189,9 @@ def _run(
         return 0
     sim.plug_in()
     status = 0
-    if vid or rfid:
-        answer = sim.authorize(id_tag=rfid, vid=vid)
-        info = answer.get("idTagInfo") or answer.get("idTokenInfo") or {}
-        if info.get("status") == "Accepted":
-            sim.start_transaction(id_tag=rfid, vid=vid, meter_start=sim.meter_wh)
-        if sim.transaction is None or not sim.transaction.authorized:
-            click.echo("Not authorized: the charger does not start charging.")
-            status = NOT_AUTHORIZED
+    if (vid or rfid) and not drive.present(sim, rfid=rfid, vid=vid):
+        click.echo("Not authorized: the charger does not start charging.")
+        status = NOT_AUTHORIZED
     if charge and sim.transaction is not None and sim.transaction.authorized:
         click.echo(f"Charging at {power:g} W for {charge:g} s...")
         meter = drive.charge(sim, charge, power, interval)

@@ -1,8 +1,8 @@
 """A simulated OCPP charger (1.6J or 2.0.1) for trying and testing the CSMS without hardware.
 
     sim = Simulator("ws://127.0.0.1:5000/ocpp", "CP-1", version="1.6")
-    sim.connect(); sim.boot(); sim.plug_in(); sim.authorize(vid="0A1B2C3D4E5F")
-    sim.start_transaction(vid="0A1B2C3D4E5F"); sim.meter_values(1500, 11000); sim.stop_transaction(3000); sim.unplug()
+    sim.connect(); sim.boot(); sim.plug_in(); sim.authorize(vid="001A2B3C4D5E")
+    sim.start_transaction(vid="001A2B3C4D5E"); sim.meter_values(1500, 11000); sim.stop_transaction(3000); sim.unplug()
 
 Everything is synchronous; a reader thread answers the CSMS's Calls while the caller waits for its own answers.
 """

@@ -1,5 +1,6 @@
 """Driving a simulator over time: charging with meter values, and staying connected like a real charger."""
 
+import threading
 import time
 
 from .core import Simulator
@@ -20,6 +21,15 @@ def charge(sim: Simulator, seconds: float, power_w: float, interval: float, conn
         last = now
         sim.meter_values(round(energy), power_w, connector_id)
     return sim.meter_wh
+
+
+def present(sim: Simulator, rfid: str | None = None, vid: str | None = None, connector_id: int = 1) -> bool:
+    """Authorize a tag or vehicle identifier and, when accepted, start charging; tell whether it charges."""
+    answer = sim.authorize(id_tag=rfid, vid=vid)
+    info = answer.get("idTagInfo") or answer.get("idTokenInfo") or {}
+    if info.get("status") == "Accepted":
+        sim.start_transaction(connector_id, id_tag=rfid, vid=vid, meter_start=sim.meter_wh)
+    return sim.transaction is not None and sim.transaction.authorized
 
 
 def boot_until_accepted(sim: Simulator, until: float | None = None) -> bool:
@@ -53,19 +63,28 @@ def reconnect(sim: Simulator) -> bool:
     return True
 
 
-def stay(sim: Simulator, power_w: float, interval: float, seconds: float | None = None) -> None:
-    """Stay connected (for `seconds`, or until Ctrl-C): heartbeat, meter values while charging, reconnect."""
+def stay(
+    sim: Simulator,
+    power_w: float,
+    interval: float,
+    seconds: float | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Stay connected (for `seconds`, until `stop` is set, or Ctrl-C): heartbeat, meter values, reconnect."""
     until = None if seconds is None else time.monotonic() + seconds
+    stop = stop or threading.Event()
     next_beat = time.monotonic() + sim.heartbeat_interval
     next_meter, last, energy = time.monotonic() + interval, time.monotonic(), float(sim.meter_wh)
-    while until is None or time.monotonic() < until:
+    while not stop.is_set() and (until is None or time.monotonic() < until):
         if not sim.connected:
             sim.say(f"Connection lost; reconnecting in {RECONNECT_SECONDS:g} s.")
-            time.sleep(RECONNECT_SECONDS)
+            if stop.wait(RECONNECT_SECONDS):
+                break
             if reconnect(sim):
                 next_beat = time.monotonic() + sim.heartbeat_interval
             continue
-        time.sleep(0.2 if until is None else max(0.0, min(0.2, until - time.monotonic())))
+        if stop.wait(0.2 if until is None else max(0.0, min(0.2, until - time.monotonic()))):
+            break
         now = time.monotonic()
         tx = sim.transaction
         if tx is None or not tx.authorized:

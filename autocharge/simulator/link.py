@@ -34,6 +34,13 @@ class ConnectRefused(SimulatorError):
         self.reason = reason
 
 
+class NothingListening(ConnectRefused):
+    """Nothing accepts connections at the CSMS's address (connection refused): the server is not running there."""
+
+    def __init__(self, url: str):
+        super().__init__(None, f"Nothing is listening at {url}: is the server running (make run)?")
+
+
 class CallErrorReceived(SimulatorError):
     """The CSMS answered a Call with a CallError."""
 
@@ -122,6 +129,8 @@ class Link:
         except websocket.WebSocketBadStatusException as exc:
             body = (exc.resp_body or b"").decode("utf-8", "replace").strip()
             raise ConnectRefused(exc.status_code, body or exc.status_message or "refused") from exc
+        except ConnectionRefusedError as exc:
+            raise NothingListening(self.url) from exc
         except (OSError, websocket.WebSocketException) as exc:
             raise ConnectRefused(None, f"Cannot connect to {self.url}: {exc}") from exc
         if ws.getsubprotocol() != SUBPROTOCOLS[self.version]:

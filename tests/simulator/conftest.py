@@ -62,11 +62,13 @@ class BackOffice:
         self.base_url = base_url
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         self.token = ""
+        self.path = ""  # of the page last shown, after redirects
 
     def get(self, path: str) -> str:
         """Return a page (and remember its CSRF token)."""
         with self.opener.open(self.base_url + path, timeout=30) as response:
             html = response.read().decode()
+            self.path = response.geturl().removeprefix(self.base_url)
         if match := TOKEN.search(html):
             self.token = match.group(1)
         return html
@@ -75,12 +77,13 @@ class BackOffice:
         """Post a form with the CSRF token; return the page it leads to."""
         data = urllib.parse.urlencode({**form, "csrf_token": self.token}).encode()
         with self.opener.open(self.base_url + path, data, timeout=60) as response:
+            self.path = response.geturl().removeprefix(self.base_url)
             return response.read().decode()
 
-    def login(self) -> "BackOffice":
-        """Log in as the test admin."""
+    def login(self, email: str = EMAIL, password: str = PASSWORD) -> "BackOffice":
+        """Log in (as the test admin unless told otherwise)."""
         self.get("/login")
-        self.post("/login", email=EMAIL, password=PASSWORD)
+        self.post("/login", email=email, password=password)
         self.get("/chargers")
         return self
 

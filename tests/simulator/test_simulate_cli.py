@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from conftest import free_port
 
 from autocharge.extensions import db
 from autocharge.models import Transaction
 from autocharge.services import chargers, users
+from autocharge.simulator.cli import default_url
 
 from .conftest import open_office
 
@@ -134,3 +136,44 @@ def test_stay_follows_the_back_office(live_server_factory, database_url, charger
     tx = in_db(lambda: db.session.get(Transaction, tx_id))
     assert (tx.origin, tx.user_id, tx.status, tx.stop_reason) == ("app", user_id, "completed", "Remote")
     assert tx.energy_wh > 0
+
+
+@pytest.mark.parametrize(
+    ("env", "url"),
+    [
+        ({}, "ws://127.0.0.1:5000/ocpp"),
+        ({"PORT": "8080"}, "ws://127.0.0.1:8080/ocpp"),
+        ({"HOST": "0.0.0.0", "PORT": "8080"}, "ws://127.0.0.1:8080/ocpp"),  # make run HOST=0.0.0.0 PORT=8080
+        ({"HOST": "192.0.2.7"}, "ws://192.0.2.7:5000/ocpp"),
+        ({"HOST": "::1", "PORT": "8081"}, "ws://[::1]:8081/ocpp"),
+    ],
+)
+def test_default_url_follows_host_and_port(monkeypatch, env, url):
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert default_url() == url
+
+
+def run_simulate(database_url: str, port: int, *args: str) -> subprocess.CompletedProcess:
+    """Run the simulate command with no --url, PORT in the environment as a person running `make run PORT=` has."""
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "PORT": str(port)}
+    env.pop("HOST", None)
+    command = [FLASK, "--app", "app", "simulate", *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_simulate_finds_the_server_by_its_port(live_server, charger_id):
+    run = run_simulate(live_server.database_url, live_server.port, "CP-1")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"Connected to ws://127.0.0.1:{live_server.port}/ocpp/CP-1 (OCPP 1.6)" in run.stdout
+
+
+def test_nothing_listening_says_so_and_exits_1(sqlite_url):
+    port = free_port()
+    run = run_simulate(sqlite_url, port, "CP-1")
+    assert run.returncode == 1
+    first = run.stderr.splitlines()[0]
+    assert first == f"Error: Nothing is listening at ws://127.0.0.1:{port}/ocpp/CP-1: is the server running (make run)?"
+    assert "refused" not in run.stderr and "Traceback" not in run.stderr
