@@ -2,7 +2,9 @@
 // aria-controls="ID" aria-expanded="false">…</button><ul id="ID" role="menu" hidden>…</ul></div>.
 // Enter/Space/ArrowDown open and focus the first item, arrows/Home/End move, Escape closes and
 // returns focus to the button, Tab or a click elsewhere closes. Event delegation keeps it working
-// for rows that htmx swaps in later.
+// for rows that htmx swaps in later. An open list is fixed to the viewport next to its button (below and
+// right-aligned when there is room, else above, else pinned inside the viewport), so the table's scrolling
+// container cannot clip it; it follows the button when the page or the table scrolls or the window resizes.
 (function () {
   "use strict";
 
@@ -12,6 +14,29 @@
 
   function listOf(button) {
     return document.getElementById(button.getAttribute("aria-controls"));
+  }
+
+  var MARGIN = 8; // px kept free between an open list and the viewport's edges
+
+  // Set via the CSSOM, which the Content-Security-Policy allows (it refuses style="" attributes only).
+  function place(button, list) {
+    var at = button.getBoundingClientRect();
+    var width = document.documentElement.clientWidth;
+    var height = document.documentElement.clientHeight;
+    var w = list.offsetWidth;
+    var h = list.offsetHeight;
+    var left = Math.min(Math.max(MARGIN, at.right - w), width - w - MARGIN);
+    var top = at.bottom + 4;
+    if (top + h > height - MARGIN) top = at.top - 4 - h >= MARGIN ? at.top - 4 - h : Math.max(MARGIN, height - h - MARGIN);
+    list.style.left = Math.max(MARGIN, left) + "px";
+    list.style.top = top + "px";
+  }
+
+  function placeOpen() {
+    document.querySelectorAll('.menu-button[aria-expanded="true"]').forEach(function (b) {
+      var list = listOf(b);
+      if (list && !list.hidden) place(b, list);
+    });
   }
 
   function close(button, refocus) {
@@ -33,6 +58,7 @@
     closeAll(button);
     list.hidden = false;
     button.setAttribute("aria-expanded", "true");
+    place(button, list);
     var all = items(list);
     if (all.length) all[focusLast ? all.length - 1 : 0].focus();
   }
@@ -52,6 +78,10 @@
     }
     if (!event.target.closest(".menu-list")) closeAll(null);
   });
+
+  // Capture: a scroll of any container (the table's wrap too) moves the button, so the list follows it.
+  document.addEventListener("scroll", placeOpen, true);
+  window.addEventListener("resize", placeOpen);
 
   document.addEventListener("keydown", function (event) {
     var button = event.target.closest(".menu-button");

@@ -39,8 +39,8 @@ def partial(logged_in, session_id) -> str:
 
 
 def polls(html: str) -> bool:
-    """Tell whether the partial asks htmx to load it again."""
-    return 'hx-trigger="load delay:' in html
+    """Tell whether the partial asks htmx to poll it again."""
+    return 'hx-trigger="every ' in html
 
 
 def test_charger_list_puts_usable_chargers_first_and_says_why_others_are_not(logged_in, world, vehicle):
@@ -58,17 +58,17 @@ def test_charger_list_puts_usable_chargers_first_and_says_why_others_are_not(log
     assert "support unknown" in html and "Offline" in html and "Does not support Auto Charge" in html
 
 
-def test_start_shows_the_waiting_panel_with_load_polling(logged_in, world, waiting):
+def test_start_shows_the_waiting_panel_that_polls(logged_in, world, waiting):
     html = logged_in.client.get(f"/pairing/{waiting}").get_data(as_text=True)
     assert "Plug the EV into CP-1 now" in html and "Waiting for the EV to be plugged in" in html
-    assert f'hx-get="/pairing/{waiting}/status" hx-trigger="load delay:1000ms" hx-swap="outerHTML"' in html
+    assert f'hx-get="/pairing/{waiting}/status" hx-trigger="every 1000ms" hx-swap="morph"' in html
     assert re.search(r'id="remaining" data-seconds="(17\d|180)">[23]:\d\d<', html)
     assert ">Cancel</button>" in html and 'name="csrf_token"' in html
 
 
 def test_poll_interval_is_configurable(app, logged_in, waiting):
     app.config["AUTOCHARGE_PAIRING_POLL_SECONDS"] = 2.5
-    assert 'hx-trigger="load delay:2500ms"' in partial(logged_in, waiting)
+    assert 'hx-trigger="every 2500ms"' in partial(logged_in, waiting)
 
 
 def test_partial_is_a_fragment(logged_in, waiting):
