@@ -60,8 +60,11 @@ def test_figures_refresh_by_themselves(page, fleet, sqlite_app):
     page.evaluate("window.__notReloaded = true")
     with sqlite_app.app_context(), writing() as session:
         session.query(Charger).filter_by(charge_box_id="CP-0").update({"registration": "pending"})
+    tile = figure(page, "offline")
+    tile.focus()
     expect(pending).to_have_text("2", timeout=15_000)
     assert page.evaluate("window.__notReloaded") is True  # htmx replaced the figures only
+    expect(tile).to_be_focused()  # morphed in place: a keyboard user's focus survives the refresh
 
 
 def test_empty_home_says_how_to_add_a_charger(page):

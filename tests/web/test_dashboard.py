@@ -170,7 +170,9 @@ def test_htmx_poll_gets_only_the_figures_partial(logged_in, fleet):
     html = partial.get_data(as_text=True)
     assert partial.status_code == 200 and "HX-Request" in partial.headers["Vary"]
     assert "<html" not in html
-    assert re.search(r'<div id="figures" hx-get="/" hx-trigger="load delay:\d+s" hx-swap="outerHTML">', html)
+    assert re.search(
+        r'<div id="figures" hx-get="/" hx-trigger="every \d+s" hx-ext="morph" hx-swap="morph:outerHTML">', html
+    )
     assert figures_on(html) == figures_on(page.get_data(as_text=True))
 
 
