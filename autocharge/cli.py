@@ -1,13 +1,13 @@
 """Command-line commands: `flask --app app create-admin|add-charger|simulate ...`."""
 
-import importlib
-
 import click
 from flask import Flask
 
+from .demo import demo_data_command
 from .models.admin import ROLES
 from .schema import needs_schema
 from .services import ServiceError, admins, chargers
+from .simulator.cli import simulate_command
 
 
 @click.command("create-admin")
@@ -73,10 +73,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
     app.cli.add_command(set_admin_password_command)
     app.cli.add_command(add_charger_command)
-    # Optional command modules, each owned by its own package; absent ones are simply not offered.
-    for module, name in (("autocharge.simulator.cli", "simulate_command"), ("autocharge.demo", "demo_data_command")):
-        try:
-            command = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
-        app.cli.add_command(command)
+    app.cli.add_command(simulate_command)
+    app.cli.add_command(demo_data_command)

@@ -414,30 +414,3 @@ def get(tx_id: int) -> Transaction:
     if tx is None:
         raise NotFound(f"Transaction {tx_id} does not exist.")
     return tx
-
-
-def list_transactions(
-    limit: int = 50,
-    offset: int = 0,
-    charger_id: int | None = None,
-    user_id: int | None = None,
-    active: bool | None = None,
-) -> list[Transaction]:
-    """Return transactions, newest first, optionally of one charger or user, active or completed only."""
-    query = sa.select(Transaction).order_by(Transaction.start_time.desc(), Transaction.id.desc())
-    if charger_id is not None:
-        query = query.where(Transaction.charger_id == charger_id)
-    if user_id is not None:
-        query = query.where(Transaction.user_id == user_id)
-    if active is not None:
-        query = query.where(Transaction.status == ("active" if active else "completed"))
-    return list(db.session.scalars(query.limit(limit).offset(offset)))
-
-
-def samples_of(tx_id: int) -> list[MeterSample]:
-    """Return a transaction's meter samples in time order (the session chart)."""
-    return list(
-        db.session.scalars(
-            sa.select(MeterSample).where(MeterSample.transaction_id == tx_id).order_by(MeterSample.timestamp)
-        )
-    )

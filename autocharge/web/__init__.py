@@ -1,28 +1,42 @@
-"""The back-office screens: one blueprint per screen."""
-
-import importlib
+"""The back-office screens: one blueprint per screen, registered explicitly (a broken import fails at start)."""
 
 from flask import Blueprint, Flask
 
+from . import (
+    account,
+    admins,
+    audit,
+    auth,
+    charger_commands,
+    chargers,
+    pairing,
+    site,
+    transactions,
+    unknown,
+    users,
+    vehicles,
+)
 from .roles import refuse_undeclared
 
-# Screens every build has, then screens other work adds; a listed module that does not exist
-# yet is skipped so the app keeps starting while it is being written.
-REQUIRED = ("site", "auth", "account", "admins", "audit", "chargers", "charger_commands", "users", "transactions")
-OPTIONAL = ("vehicles", "pairing", "unknown")
+SCREENS = (
+    site,
+    auth,
+    account,
+    admins,
+    audit,
+    chargers,
+    charger_commands,
+    users,
+    transactions,
+    vehicles,
+    pairing,
+    unknown,
+)
 
 
 def register_blueprints(app: Flask) -> None:
-    """Register every screen's blueprint."""
-    for name in REQUIRED:
-        _register(app, importlib.import_module(f"{__name__}.{name}").bp)
-    for name in OPTIONAL:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":  # the module exists but something it imports does not
-                raise
-            continue
+    """Register every screen's blueprint; each view then must declare its role."""
+    for module in SCREENS:
         _register(app, module.bp)
     app.before_request(refuse_undeclared)
 
