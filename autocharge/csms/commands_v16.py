@@ -1,16 +1,9 @@
 """OCPP 1.6 calls to a charger: what each back-office command is in 1.6, and how its answer reads."""
 
-from ..services import ServiceError
+from ..services import ServiceError, commands
 from ..services.link import Reply
 
-TRIGGERS = (
-    "BootNotification",
-    "DiagnosticsStatusNotification",
-    "FirmwareStatusNotification",
-    "Heartbeat",
-    "MeterValues",
-    "StatusNotification",
-)
+TRIGGERS = commands.TRIGGERS["1.6"]  # the services offer the same list on the charger page
 
 
 def remote_start(*, token: str, remote_start_id: int, connector_id: int | None = None) -> tuple[str, dict]:

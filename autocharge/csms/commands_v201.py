@@ -1,22 +1,10 @@
 """OCPP 2.0.1 calls to a charger: what each back-office command is in 2.0.1, and how its answer reads."""
 
-from ..services import ServiceError
+from ..services import ServiceError, commands
 from ..services.link import Reply
 
 RESETS = {"Soft": "OnIdle", "Hard": "Immediate"}
-TRIGGERS = (
-    "BootNotification",
-    "LogStatusNotification",
-    "FirmwareStatusNotification",
-    "Heartbeat",
-    "MeterValues",
-    "SignChargingStationCertificate",
-    "SignV2GCertificate",
-    "StatusNotification",
-    "TransactionEvent",
-    "SignCombinedCertificate",
-    "PublishFirmwareStatusNotification",
-)
+TRIGGERS = commands.TRIGGERS["2.0.1"]  # the services offer the same list on the charger page
 # 1.6 configuration keys and the 2.0.1 component/variable that means the same, so one key works for both.
 VARIABLES = {
     "HeartbeatInterval": ("OCPPCommCtrlr", "HeartbeatInterval"),

@@ -20,6 +20,33 @@ __all__ = ["ChargerOffline", "CommandFailed", "CommandResult", "CommandTimeout",
 
 REMOTE_START_TTL = timedelta(minutes=5)
 RESET_KINDS = ("Soft", "Hard")
+# The messages a charger may be asked to send now, per OCPP version (TriggerMessage's requestedMessage).
+TRIGGERS = {
+    "1.6": (
+        "BootNotification",
+        "DiagnosticsStatusNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "MeterValues",
+        "StatusNotification",
+    ),
+    "2.0.1": (
+        "BootNotification",
+        "LogStatusNotification",
+        "FirmwareStatusNotification",
+        "Heartbeat",
+        "MeterValues",
+        "SignChargingStationCertificate",
+        "SignV2GCertificate",
+        "StatusNotification",
+        "TransactionEvent",
+        "SignCombinedCertificate",
+        "PublishFirmwareStatusNotification",
+    ),
+}
+MAX_KEY = 50  # 1.6 keys, and each half of a 2.0.1 Component.Variable, are CiString50
+MAX_VALUE = {"1.6": 500, "2.0.1": 1000}  # ChangeConfiguration's CiString500; SetVariables' attributeValue
+MAX_KEYS = 20  # keys read at once: chargers cap GetConfiguration (GetConfigurationMaxKeys)
 
 
 @dataclass
@@ -29,6 +56,8 @@ class CommandResult:
     status: str
     payload: dict = field(default_factory=dict)
     message: str = ""
+    values: dict = field(default_factory=dict)  # configuration read: key -> value
+    unknown: list = field(default_factory=list)  # configuration keys the charger does not know
 
     @property
     def accepted(self) -> bool:
@@ -151,7 +180,9 @@ def reset(charger_id: int, kind: str = "Soft", admin_id: int | None = None) -> C
 
 
 def unlock_connector(charger_id: int, connector_id: int, admin_id: int | None = None) -> CommandResult:
-    """Ask a charger to release the cable of a connector."""
+    """Ask a charger to release the cable of a connector (1 or more)."""
+    if connector_id < 1:
+        raise ServiceError("Choose the connector to unlock (1 or more).")
     what = f"unlock of connector {connector_id}"
     return _command(charger_id, "unlock_connector", what, admin_id, connector_id=connector_id)
 
@@ -165,7 +196,8 @@ def trigger_message(
 
 
 def get_configuration(charger_id: int, keys: list[str] | None = None, admin_id: int | None = None) -> CommandResult:
-    """Read configuration keys (1.6 keys, or 2.0.1 Component.Variable names)."""
+    """Read configuration keys (1.6 keys, or 2.0.1 Component.Variable names); raise ServiceError for a bad key."""
+    keys = [check_key(key, None) for key in keys or []] or None
     # The values read are not recorded: a configuration may hold secrets.
     with _audited(charger_id, "get_configuration", "configuration read", admin_id) as answered:
         ocpp = link.current()
@@ -174,10 +206,60 @@ def get_configuration(charger_id: int, keys: list[str] | None = None, admin_id: 
         answered("Accepted")
     shown = ", ".join(f"{k}={v}" for k, v in reply.values.items()) or "no values"
     unknown = f"; unknown: {', '.join(reply.unknown)}" if reply.unknown else ""
-    return CommandResult("Accepted", reply.payload, f"{target.charge_box_id}: {shown}{unknown}")
+    message = f"{target.charge_box_id}: {shown}{unknown}"
+    return CommandResult("Accepted", reply.payload, message, reply.values, reply.unknown)
 
 
 def change_configuration(charger_id: int, key: str, value: str, admin_id: int | None = None) -> CommandResult:
-    """Change one configuration key (1.6 key, or 2.0.1 Component.Variable)."""
+    """Change one configuration key (1.6 key, or 2.0.1 Component.Variable); raise ServiceError for a bad one."""
+    key, value = check_key(key, None), check_value(value, None)
     # The key only: the value may be a secret (a password, an authorization key).
     return _command(charger_id, "change_configuration", f"change of {key[:60]}", admin_id, key=key, value=value)
+
+
+def triggers(version: str | None) -> tuple[str, ...]:
+    """Return the messages a charger of this OCPP version can be asked to send (both versions' when unknown)."""
+    if version in TRIGGERS:
+        return TRIGGERS[version]
+    return tuple(dict.fromkeys(TRIGGERS["1.6"] + TRIGGERS["2.0.1"]))
+
+
+def check_trigger(message: str, version: str | None) -> str:
+    """Return a message name the charger's version can trigger; raise ServiceError naming the choices."""
+    allowed = triggers(version)
+    if message not in allowed:
+        raise ServiceError(f"Choose a message to trigger: one of {', '.join(allowed)}.")
+    return message
+
+
+def check_key(key: str, version: str | None) -> str:
+    """Return a configuration key stripped; raise ServiceError for one no charger could know."""
+    key = (key or "").strip()
+    if not key:
+        raise ServiceError("Enter a configuration key.")
+    if not (key.isascii() and key.isprintable()) or " " in key:
+        raise ServiceError(f"A configuration key is letters, digits and punctuation without spaces, not {key[:60]!r}.")
+    parts = [key] if version == "1.6" else key.split(".", 1)
+    if any(len(part) > MAX_KEY for part in parts):
+        name = "A configuration key" if version == "1.6" else "A key (or each half of Component.Variable)"
+        raise ServiceError(f"{name} is at most {MAX_KEY} characters.")
+    return key
+
+
+def check_keys(text: str, version: str | None) -> list[str]:
+    """Return the keys listed in `text` (commas or spaces between them; none: all); raise ServiceError."""
+    keys = list(dict.fromkeys(text.replace(",", " ").split()))
+    if len(keys) > MAX_KEYS:
+        raise ServiceError(f"Read at most {MAX_KEYS} keys at once (or none for all of them).")
+    return [check_key(key, version) for key in keys]
+
+
+def check_value(value: str, version: str | None) -> str:
+    """Return a configuration value; raise ServiceError for one too long or holding control characters."""
+    value = value or ""
+    limit = MAX_VALUE.get(version or "", max(MAX_VALUE.values()))
+    if len(value) > limit:
+        raise ServiceError(f"A configuration value is at most {limit} characters.")
+    if not value.isprintable():
+        raise ServiceError("A configuration value cannot contain control characters (line breaks, tabs, NUL).")
+    return value

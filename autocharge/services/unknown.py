@@ -1,12 +1,13 @@
-"""Identifiers that were refused, and pairing one of them to a vehicle directly (it was already seen: no plug-in)."""
+"""Identifiers that were refused: pairing a vehicle identifier directly (it was already seen: no plug-in), or giving
+an RFID tag to its user."""
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..db import writing, writing_or
 from ..extensions import db
-from ..models import UnknownIdentifier, User, Vehicle
-from . import NotFound, ServiceError, audit, identifiers, pairing, users_query, vehicles
+from ..models import RfidTag, UnknownIdentifier, User, Vehicle
+from . import NotFound, ServiceError, audit, identifiers, pairing, users, users_query, vehicles
 from .identifiers import Identifier
 from .paging import PER_PAGE, Page, count, load_in_order, page_ids
 
@@ -114,3 +115,16 @@ def pair_directly(
     if old is not None:
         vehicles.clear_caches()
     return vehicle
+
+
+def assign_tag(unknown_id: int, user_id: int, admin_id: int | None = None) -> RfidTag:
+    """Give a refused RFID tag to a user and drop it from the unknown identifiers; raise ServiceError if it is taken."""
+    raced = ServiceError("Another admin assigned this tag at the same moment; reload the Unknown identifiers.")
+    with writing_or(raced) as session:
+        row = get(unknown_id)
+        if row.kind != "rfid":
+            raise ServiceError("Only RFID tags can be assigned to a user; pair a vehicle identifier with a vehicle.")
+        value = users.normalize_tag(row.value)
+        rfid = users.give_tag(user_id, value, admin_id, shown=masked(row), source=" (from unknown identifiers)")
+        session.delete(row)
+    return rfid

@@ -91,15 +91,24 @@ def normalize_tag(tag: str) -> str:
 def add_tag(user_id: int, tag: str, admin_id: int | None = None) -> RfidTag:
     """Give a user an RFID tag; raise ServiceError if another user has it."""
     value = normalize_tag(tag)
-    with writing_or(ServiceError(f"Tag {value} was just given to another user; reload to see whom.")) as session:
-        user = get(user_id)
-        owner = session.scalar(sa.select(RfidTag).where(RfidTag.tag == value))
-        if owner is not None:
-            raise ServiceError(f"Tag {value} already belongs to {owner.user.name}.")
-        rfid = RfidTag(user_id=user.id, tag=value)
-        session.add(rfid)
-        session.flush()  # a lost race shows here, inside the block
-        audit.record("user.tag_added", "user", user.id, admin_id=admin_id, detail=f"tag {mask_tag(value)}")
+    with writing_or(ServiceError(f"Tag {value} was just given to another user; reload to see whom.")):
+        return give_tag(user_id, value, admin_id)
+
+
+def give_tag(user_id: int, value: str, admin_id: int | None = None, shown: str = "", source: str = "") -> RfidTag:
+    """Add a normalized tag to a user inside a write; raise NotFound, or ServiceError naming its owner.
+
+    `shown` is how the tag appears in that message (masked where the admin only saw it masked); `source` says in the
+    audit trail where the tag came from.
+    """
+    user = get(user_id)
+    owner = db.session.scalar(sa.select(RfidTag).where(RfidTag.tag == value))
+    if owner is not None:
+        raise ServiceError(f"Tag {shown or value} already belongs to {owner.user.name}.")
+    rfid = RfidTag(user_id=user.id, tag=value)
+    db.session.add(rfid)
+    db.session.flush()  # a lost race shows here, inside the caller's write
+    audit.record("user.tag_added", "user", user.id, admin_id=admin_id, detail=f"tag {mask_tag(value)}{source}")
     return rfid
 
 

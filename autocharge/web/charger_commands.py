@@ -1,73 +1,207 @@
-"""Commands an admin sends to a charger from its page: start, stop, clear cache, reset."""
+"""Commands an admin sends to a charger from its page: start, stop, clear cache, reset, unlock, trigger, configuration.
+
+Every form works without JavaScript: a POST, then the page again with the charger's answer. With htmx the same POST
+answers with the result partial alone, which fills the page's result area (role=status) while the form's button is
+disabled and static/commands.js has said "Sending…" there. A form that cannot be sent as it is gets 422 and the
+reason, in the same place.
+"""
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from flask import Blueprint, flash, request, url_for
+from flask import Blueprint, flash, make_response, render_template, request, url_for
 from flask_login import current_user
 
+from ..extensions import htmx
+from ..models import Charger
 from ..services import ServiceError, commands
-from .chargers import get_charger
-from .helpers import record_id, redirect_back
+from .chargers import detail_context, get_charger
+from .helpers import form_page, record_id, redirect_back
 from .roles import allow
 
 bp = Blueprint("charger_commands", __name__, url_prefix="/chargers")
 
 RESET_KINDS = ("Soft", "Hard")
+CONFIRMED = "yes"  # what a confirmed Hard reset carries (hx-confirm's hx-vals, or the confirmation page's form)
 
 
-def _send(charger_id: int, call: Callable[[int], commands.CommandResult]):
-    """Send one command, flash the charger's answer in words, and go back to where the form was."""
-    charger = get_charger(charger_id)
+@dataclass
+class Outcome:
+    """What the result area shows: how it went (success, warning, error), in words, and any configuration read."""
+
+    kind: str
+    message: str
+    values: dict = field(default_factory=dict)
+    unknown: list = field(default_factory=list)
+
+
+@bp.app_template_global()
+def command_triggers(version: str | None) -> tuple[str, ...]:
+    """Return the messages the charger page offers to trigger for a charger of this OCPP version."""
+    return commands.triggers(version)
+
+
+def _show(charger: Charger, outcome: Outcome, status: int = 200):
+    """Render an outcome: the result partial for htmx, else the charger page with it (nothing goes in the cookie)."""
+    if htmx:
+        html = render_template("chargers/_command_result.html", result=outcome, charger=charger)
+        return make_response(html, status)
+    return form_page("chargers/detail.html", status, result=outcome, **detail_context(charger))
+
+
+def _send(charger: Charger, call: Callable[[], commands.CommandResult], show: bool = False):
+    """Send one command and say how the charger answered.
+
+    With htmx, or when `show` (values read: not for the session cookie), the answer is rendered at once; otherwise
+    it is flashed and the browser goes back to the page, so a reload does not send the command again.
+    """
     try:
-        result = call(charger.id)
+        result = call()
     except ServiceError as exc:  # offline, timed out, refused: each message is written for the admin
-        flash(str(exc), "error")
+        outcome = Outcome("error", str(exc))
     else:
-        flash(
-            result.message or f"{charger.charge_box_id}: {result.status}.", "success" if result.accepted else "warning"
-        )
+        said = result.message or f"{charger.charge_box_id}: {result.status}."
+        outcome = Outcome("success" if result.accepted else "warning", said, result.values, result.unknown)
+    if htmx or show:
+        return _show(charger, outcome)
+    flash(outcome.message, outcome.kind)
     return redirect_back(url_for("chargers.detail", charger_id=charger.id))
 
 
-def _refuse(charger_id: int, message: str):
-    """Go back to the charger with a message about the form itself."""
-    flash(message, "error")
-    return redirect_back(url_for("chargers.detail", charger_id=charger_id))
+def _command(charger_id: int, read: Callable[[Charger], dict], send: Callable[..., commands.CommandResult], **how):
+    """Read a command's form (a ServiceError is a 422 with its reason), then send it with the form's arguments."""
+    charger = get_charger(charger_id)
+    try:
+        args = read(charger)
+    except ServiceError as exc:
+        return _show(charger, Outcome("error", str(exc)), 422)
+    return _send(charger, lambda: send(charger.id, admin_id=current_user.id, **args), **how)
+
+
+def _connector(charger: Charger, required: bool) -> int | None:
+    """Return the form's connector, one the charger has (none: the whole charger); raise ServiceError."""
+    raw = request.form.get("connector_id", "")
+    if not raw and not required:
+        return None
+    try:
+        number = record_id(raw)
+    except ValueError:
+        number = 0
+    known = sorted(c.connector_id for c in charger.connectors if c.connector_id > 0)
+    if number < 1 or (known and number not in known):
+        reports = f" ({charger.charge_box_id} reports {', '.join(map(str, known))})" if known else ""
+        raise ServiceError(f"Choose one of the charger's connectors{reports}.")
+    return number
+
+
+def _start_form(charger: Charger) -> dict:
+    """Return the remote start's user and connector."""
+    user_id = request.form.get("user_id", type=record_id)
+    if user_id is None:
+        raise ServiceError("Choose the user to charge for.")
+    return {"user_id": user_id, "connector_id": _connector(charger, required=False)}
+
+
+def _stop_form(charger: Charger) -> dict:
+    """Return the transaction to stop."""
+    tx_id = request.form.get("transaction_id", type=record_id)
+    if tx_id is None:
+        raise ServiceError("Choose the transaction to stop.")
+    return {"transaction_id": tx_id}
+
+
+def _trigger_form(charger: Charger) -> dict:
+    """Return the message to trigger (one the charger's version knows) and its connector, if any."""
+    message = commands.check_trigger(request.form.get("message", ""), charger.ocpp_version)
+    return {"message": message, "connector_id": _connector(charger, required=False)}
+
+
+def _read_form(charger: Charger) -> dict:
+    """Return the configuration keys to read (none: all)."""
+    return {"keys": commands.check_keys(request.form.get("keys", ""), charger.ocpp_version) or None}
+
+
+def _change_form(charger: Charger) -> dict:
+    """Return the configuration key to change and its new value."""
+    version = charger.ocpp_version
+    key = commands.check_key(request.form.get("key", ""), version)
+    return {"key": key, "value": commands.check_value(request.form.get("value", ""), version)}
 
 
 @bp.route("/<int:charger_id>/start", methods=["POST"])
 @allow("operator")
 def start(charger_id: int):
-    """Start charging for a chosen user (origin App)."""
-    user_id = request.form.get("user_id", type=record_id)
-    connector_id = request.form.get("connector_id", type=record_id)  # empty: the charger picks
-    if user_id is None:
-        return _refuse(charger_id, "Choose the user to charge for.")
-    return _send(charger_id, lambda cid: commands.remote_start(cid, user_id, connector_id, admin_id=current_user.id))
+    """Start charging for a chosen user (origin App), on a chosen connector or the one the charger picks."""
+    return _command(charger_id, _start_form, commands.remote_start)
 
 
 @bp.route("/<int:charger_id>/stop", methods=["POST"])
 @allow("operator")
 def stop(charger_id: int):
     """Stop a transaction running on the charger."""
-    tx_id = request.form.get("transaction_id", type=record_id)
-    if tx_id is None:
-        return _refuse(charger_id, "Choose the transaction to stop.")
-    return _send(charger_id, lambda cid: commands.remote_stop(cid, tx_id, admin_id=current_user.id))
+    return _command(charger_id, _stop_form, commands.remote_stop)
 
 
 @bp.route("/<int:charger_id>/clear-cache", methods=["POST"])
 @allow("operator")
 def clear_cache(charger_id: int):
     """Ask the charger to forget its cached authorizations."""
-    return _send(charger_id, lambda cid: commands.clear_cache(cid, admin_id=current_user.id))
+    return _command(charger_id, lambda charger: {}, commands.clear_cache)
 
 
 @bp.route("/<int:charger_id>/reset", methods=["POST"])
 @allow("operator")
 def reset(charger_id: int):
-    """Reset the charger (Soft or Hard)."""
+    """Reset the charger: Soft, or Hard once confirmed (without JavaScript a page asks first)."""
+    charger = get_charger(charger_id)
     kind = request.form.get("kind", "Soft")
     if kind not in RESET_KINDS:
-        return _refuse(charger_id, "A reset is Soft or Hard.")
-    return _send(charger_id, lambda cid: commands.reset(cid, kind, admin_id=current_user.id))
+        return _show(charger, Outcome("error", "A reset is Soft or Hard."), 422)
+    if kind == "Hard" and request.form.get("confirmed") != CONFIRMED:
+        return _confirm_hard_reset(charger)
+    return _send(charger, lambda: commands.reset(charger.id, kind, admin_id=current_user.id))
+
+
+def _confirm_hard_reset(charger: Charger):
+    """Ask whether to hard reset the charger, on a page of its own (htmx asks in a dialog before posting)."""
+    if htmx:
+        return _show(charger, Outcome("error", "Confirm the hard reset first."), 422)
+    here = url_for("chargers.detail", charger_id=charger.id)
+    return form_page(
+        "confirm.html",
+        title=f"Hard reset {charger.charge_box_id}?",
+        explanation="It restarts at once, ending any charging session on it. A soft reset waits until it is idle.",
+        action=url_for("charger_commands.reset", charger_id=charger.id),
+        fields={"kind": "Hard", "confirmed": CONFIRMED},
+        confirm=f"Hard reset {charger.charge_box_id}",
+        back=here,
+        back_label=f"Back to {charger.charge_box_id}",
+    )
+
+
+@bp.route("/<int:charger_id>/unlock", methods=["POST"])
+@allow("operator")
+def unlock(charger_id: int):
+    """Ask the charger to release the cable of one connector."""
+    return _command(charger_id, lambda charger: {"connector_id": _connector(charger, True)}, commands.unlock_connector)
+
+
+@bp.route("/<int:charger_id>/trigger", methods=["POST"])
+@allow("operator")
+def trigger(charger_id: int):
+    """Ask the charger to send a message now (StatusNotification, MeterValues, Heartbeat, ...)."""
+    return _command(charger_id, _trigger_form, commands.trigger_message)
+
+
+@bp.route("/<int:charger_id>/configuration", methods=["POST"])
+@allow("operator")
+def get_configuration(charger_id: int):
+    """Read the charger's configuration (some keys, or all); the values are shown, never recorded or flashed."""
+    return _command(charger_id, _read_form, commands.get_configuration, show=True)
+
+
+@bp.route("/<int:charger_id>/configuration/change", methods=["POST"])
+@allow("operator")
+def change_configuration(charger_id: int):
+    """Change one configuration key of the charger (recorded with its key, not its value)."""
+    return _command(charger_id, _change_form, commands.change_configuration)

@@ -113,7 +113,7 @@ def _start_users(search: str) -> dict:
     return {"user_q": search, "start_users": found[:START_USERS], "more_users": len(found) > START_USERS}
 
 
-def _detail_context(charger: Charger, forms: bool = True, user_q: str = "") -> dict:
+def detail_context(charger: Charger, forms: bool = True, user_q: str = "") -> dict:
     """Return what the detail page shows (only the live status part when `forms` is false)."""
     context = {
         "charger": charger,
@@ -131,7 +131,7 @@ def _detail_context(charger: Charger, forms: bool = True, user_q: str = "") -> d
 def detail(charger_id: int):
     """Show one charger with its actions (`user_q` finds users to start for); htmx polls refresh its status."""
     charger = get_charger(charger_id)
-    context = _detail_context(charger, forms=not htmx, user_q=request.args.get("user_q", "").strip())
+    context = detail_context(charger, forms=not htmx, user_q=request.args.get("user_q", "").strip())
     return page_or_partial("chargers/detail.html", "chargers/_charger_status.html", **context)
 
 
@@ -187,11 +187,11 @@ def password(charger_id: int):
             chosen = chargers.validate_password(request.form.get("password", ""))
         new_password = chargers.set_password(charger.id, chosen, admin_id=current_user.id)
     except ServiceError as exc:
-        return form_page("chargers/detail.html", 422, password_error=str(exc), **_detail_context(charger))
+        return form_page("chargers/detail.html", 422, password_error=str(exc), **detail_context(charger))
     if new_password is None:
         flash(f"{charger.charge_box_id} connects without a password now.", "success")
         return redirect(url_for("chargers.detail", charger_id=charger.id))
     # Rendered here rather than flashed: the secret must not travel in the session cookie.
     return form_page(
-        "chargers/detail.html", new_password=new_password, generated=action == "generate", **_detail_context(charger)
+        "chargers/detail.html", new_password=new_password, generated=action == "generate", **detail_context(charger)
     )

@@ -1,4 +1,5 @@
-"""Unknown identifiers: what was refused, where and how often; pair a refused vehicle identifier directly."""
+"""Unknown identifiers: what was refused, where and how often; pair a refused vehicle identifier directly, or give a
+refused RFID tag to its user."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -56,6 +57,14 @@ def reveal(unknown_id: int):
     )
 
 
+def _choosing(row: UnknownIdentifier) -> dict:
+    """Return step 1 of Pair and Assign: the row (masked), the user chosen (`user_id`) or those found (`q`)."""
+    user_id = request.values.get("user_id", type=record_id)
+    query = request.args.get("q", "")
+    user = get_user(user_id) if user_id else None
+    return {"row": row, "masked": unknown.masked(row), "user": user, "query": query, "found": unknown.find_users(query)}
+
+
 @bp.route("/<int:unknown_id>/pair", methods=["GET", "POST"])
 @allow("operator")
 def pair(unknown_id: int):
@@ -63,17 +72,9 @@ def pair(unknown_id: int):
     row = get_row(unknown_id)
     if row.kind != "vehicle":
         abort(404, "Only vehicle identifiers can be paired.")
-    user_id = request.values.get("user_id", type=record_id)
-    user = get_user(user_id) if user_id else None
-    context = {
-        "row": row,
-        "masked": unknown.masked(row),
-        "user": user,
-        "query": request.args.get("q", ""),
-        "found": unknown.find_users(request.args.get("q", "")),
-        "pending": unknown.pending_vehicles(user.id) if user else [],
-        "plate": request.form.get("plate", ""),
-    }
+    context = _choosing(row)
+    user = context["user"]
+    context.update(pending=unknown.pending_vehicles(user.id) if user else [], plate=request.form.get("plate", ""))
     if request.method == "GET" or user is None:
         return form_page("unknown/pair.html", error=None, **context)
     try:
@@ -88,3 +89,22 @@ def pair(unknown_id: int):
         return form_page("unknown/pair.html", 422, error=str(exc), **context)
     flash(f"Paired {context['masked']} with {vehicle.plate} of {user.name}.", "success")
     return redirect(url_for("vehicles.index", user_id=user.id))
+
+
+@bp.route("/<int:unknown_id>/assign", methods=["GET", "POST"])
+@allow("operator")
+def assign(unknown_id: int):
+    """Pick a user and give them a refused RFID tag; it leaves the unknown identifiers."""
+    row = get_row(unknown_id)
+    if row.kind != "rfid":
+        abort(404, "Only RFID tags can be assigned to a user.")
+    context = _choosing(row)
+    user = context["user"]
+    if request.method == "GET" or user is None:
+        return form_page("unknown/assign.html", error=None, **context)
+    try:
+        unknown.assign_tag(row.id, user.id, admin_id=current_user.id)
+    except ServiceError as exc:
+        return form_page("unknown/assign.html", 422, error=str(exc), **context)
+    flash(f"Assigned tag {context['masked']} to {user.name}.", "success")
+    return redirect(url_for("users.edit", user_id=user.id))

@@ -1,5 +1,6 @@
 """The Chargers screen in a real browser, with a simulated charger talking OCPP to the real server."""
 
+import json
 import re
 
 import pytest
@@ -63,9 +64,9 @@ def test_remote_start_from_the_chargers_screen_shows_origin_app(admin_page, sqli
 
     _row(page, "CP-1").get_by_role("link", name="Manage").click()
     page.get_by_label("Start charging for").select_option(label="Alice Driver (alice@example.com)")
-    page.get_by_label("Connector").select_option("1")
+    page.get_by_label("Connector", exact=True).select_option("1")
     page.get_by_role("button", name="Start", exact=True).click()
-    expect(page.get_by_role("status").first).to_have_text("CP-1 accepted the remote start.")
+    expect(page.locator("#command-result")).to_have_text("CP-1 accepted the remote start.")
     # The charger starts the transaction just after it answered; the status poll shows it without a reload.
     running = page.locator("#charger-status .running")
     expect(running).to_contain_text("for Alice Driver", timeout=8000)
@@ -80,7 +81,7 @@ def test_remote_start_from_the_chargers_screen_shows_origin_app(admin_page, sqli
     # ...and stopped from the charger page again.
     page.go_back()
     running.get_by_role("button", name=re.compile(r"^Stop transaction \d+$")).click()
-    expect(page.get_by_role("status").first).to_have_text("CP-1 accepted the remote stop.")
+    expect(page.locator("#command-result")).to_have_text("CP-1 accepted the remote stop.")
     expect(page.locator("#charger-status")).to_contain_text("No transaction running.", timeout=8000)
     page.goto("/transactions/")
     expect(page.locator("#transactions tbody tr").first).to_contain_text("Completed")
@@ -89,9 +90,11 @@ def test_remote_start_from_the_chargers_screen_shows_origin_app(admin_page, sqli
 def test_offline_charger_command_says_so(admin_page, charger_id):
     page = admin_page
     page.goto(f"/chargers/{charger_id}")
+    page.evaluate("window.__notReloaded = true")
     page.get_by_role("button", name="Clear cache").click()
-    expect(page.get_by_role("alert")).to_have_text("CP-1 is offline.")
+    expect(page.locator("#command-result")).to_have_text("CP-1 is offline.")
     expect(page).to_have_url(re.compile(f"/chargers/{charger_id}$"))
+    assert page.evaluate("window.__notReloaded") is True  # answered in place
 
 
 def _add_drivers(sqlite_app, count: int) -> None:
@@ -121,7 +124,7 @@ def test_user_picker_finds_a_user_by_active_search_and_starts_for_them(admin_pag
     expect(choice).to_have_value(re.compile(r"^\d+$"))  # the only match is chosen
     assert page.evaluate("window.__notReloaded") is True
     page.get_by_role("button", name="Start", exact=True).click()
-    expect(page.get_by_role("status").first).to_have_text("CP-1 accepted the remote start.")
+    expect(page.locator("#command-result")).to_have_text("CP-1 accepted the remote start.")
     expect(page.locator("#charger-status .running")).to_contain_text("for Zoe Late", timeout=8000)
 
 
@@ -146,3 +149,75 @@ def test_chargers_list_filters_in_place_and_keeps_refreshing_the_filtered_rows(a
     assert page.evaluate("window.__notReloaded") is True
     page.go_back()
     expect(page.get_by_label("Connection")).to_have_value("")
+
+
+def _online(page: Page, simulator: Simulator, charger_id: int) -> None:
+    """Connect and boot the simulator, with connector 1 Available, and open its charger page once it shows online."""
+    simulator.connect()
+    simulator.boot()
+    simulator.status(1, "Available")
+    page.goto(f"/chargers/{charger_id}")
+    expect(page.locator("#charger-status .connection")).to_contain_text("Online", timeout=8000)
+
+
+def test_a_command_shows_it_is_pending_at_once_then_the_answer(admin_page, charger_id, simulator):
+    page = admin_page
+    _online(page, simulator, charger_id)
+    simulator.auto_answer = False  # the test answers, when it has seen the page wait
+    button = page.get_by_role("button", name="Clear cache")
+    button.click()
+    result = page.locator("#command-result")
+    expect(result).to_have_text("Asking CP-1 to clear its cache…")
+    expect(button).to_be_disabled()
+    frame = json.loads(simulator.recv_raw(timeout=5))
+    assert frame[2] == "ClearCache"
+    simulator.link.reply(frame[1], {"status": "Accepted"})
+    expect(result).to_have_text("CP-1 accepted the cache clearing.")
+    expect(button).to_be_enabled()
+    expect(page.get_by_role("status").filter(has_text="accepted the cache clearing")).to_have_count(1)
+
+
+def test_hard_reset_asks_first(admin_page, charger_id, simulator):
+    page = admin_page
+    _online(page, simulator, charger_id)
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Hard reset").click()
+    assert asked == ["Hard reset CP-1 now? It restarts at once and ends any charging session on it."]
+    page.get_by_role("button", name="Clear cache").click()  # a later command's answer proves none went before it
+    expect(page.locator("#command-result")).to_have_text("CP-1 accepted the cache clearing.")
+    assert [action for action, _ in simulator.received] == ["ClearCache"]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Hard reset").click()
+    expect(page.locator("#command-result")).to_have_text("CP-1 accepted the hard reset.")
+    assert simulator.wait_for("Reset") == {"type": "Hard"}
+
+
+def test_configuration_is_read_and_changed_in_place(admin_page, charger_id, simulator):
+    page = admin_page
+    _online(page, simulator, charger_id)
+    page.get_by_label("Key", exact=True).fill("HeartbeatInterval")
+    page.get_by_label("New value").fill("60")
+    page.get_by_role("button", name="Change").click()
+    expect(page.locator("#command-result")).to_have_text("CP-1 accepted the change of HeartbeatInterval.")
+    page.get_by_label("Keys to read").fill("HeartbeatInterval, NoSuchKey")
+    page.get_by_role("button", name="Read configuration").click()
+    result = page.locator("#command-result")
+    expect(result.locator("tr", has_text="HeartbeatInterval")).to_contain_text("60")
+    expect(result).to_contain_text("Unknown to CP-1: NoSuchKey")
+    page.get_by_label("Keys to read").fill("K" * 51)
+    page.get_by_role("button", name="Read configuration").click()
+    expect(result).to_have_text("A configuration key is at most 50 characters.")  # a 422, shown in place too
+
+
+def test_unlock_and_trigger_from_the_charger_page(admin_page, charger_id, simulator):
+    page = admin_page
+    _online(page, simulator, charger_id)
+    page.get_by_label("Unlock connector").select_option("1")
+    page.get_by_role("button", name="Unlock").click()
+    expect(page.locator("#command-result")).to_have_text("CP-1 accepted the unlock of connector 1.")
+    page.get_by_label("Trigger message").select_option("Heartbeat")
+    page.get_by_role("button", name="Trigger").click()
+    expect(page.locator("#command-result")).to_have_text("CP-1 accepted the Heartbeat trigger.")
+    assert simulator.wait_for("TriggerMessage") == {"requestedMessage": "Heartbeat"}

@@ -46,8 +46,15 @@ def test_row_menu_works_with_the_keyboard(admin_page, alice):
 def test_block_and_edit_from_the_menu(admin_page, alice):
     page = admin_page
     page.goto("/users/")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.get_by_role("button", name="Actions for Alice Driver").click()
-    page.get_by_role("menuitem", name="Block").click()
+    page.get_by_role("menuitem", name="Block").click()  # asks first (hx-confirm): dismissed, nothing happens
+    assert asked == ["Block Alice Driver? Their RFID tags and vehicles stop starting charging sessions."]
+    expect(page.locator(f"#user-{alice}")).to_contain_text("Active")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("menuitem", name="Block").click()  # the menu is still open
     expect(page.get_by_role("status")).to_contain_text("Alice Driver is blocked")
     expect(page.locator(f"#user-{alice}")).to_contain_text("Blocked")
 

@@ -1,4 +1,5 @@
-"""The back office's commands reach the simulator and it acts on them: remote start/stop, clear cache, reset.
+"""The back office's commands reach the simulator and it acts on them: remote start/stop, clear cache, reset, unlock,
+trigger message, and reading and changing the configuration.
 
 The commands are sent the way an admin sends them: through the live server's web screens (only the process holding
 the charger's socket can send to it).
@@ -41,7 +42,37 @@ def test_remote_start_and_stop(booted, office, in_db, charger_id):
 def test_clear_cache_and_reset(booted, office, charger_id):
     office.post(f"/chargers/{charger_id}/clear-cache")
     assert booted.wait_for("ClearCache") == {}
-    office.post(f"/chargers/{charger_id}/reset", kind="Hard")
+    asked = office.post(f"/chargers/{charger_id}/reset", kind="Hard")
+    assert "<h1>Hard reset CP-1?</h1>" in asked and "Reset" not in [
+        name for name, _ in booted.received
+    ]  # no JavaScript: asked first
+    office.post(f"/chargers/{charger_id}/reset", kind="Hard", confirmed="yes")
     booted.wait_for("Reset")
     booted.wait_idle()
     assert booted.boot_reason == "RemoteReset" and booted.registration == "Accepted"
+
+
+def test_unlock_connector(booted, office, charger_id):
+    page = office.post(f"/chargers/{charger_id}/unlock", connector_id=1)
+    assert booted.wait_for("UnlockConnector") in ({"connectorId": 1}, {"evseId": 1, "connectorId": 1})
+    assert "CP-1 accepted the unlock of connector 1." in page
+
+
+def test_trigger_message(booted, office, charger_id):
+    page = office.post(f"/chargers/{charger_id}/trigger", message="StatusNotification", connector_id=1)
+    assert booted.wait_for("TriggerMessage")["requestedMessage"] == "StatusNotification"
+    assert "CP-1 accepted the StatusNotification trigger." in page
+    booted.wait_idle()  # the simulator sent the StatusNotification it was asked for
+
+
+def test_read_and_change_the_configuration(booted, office, charger_id, version):
+    key = "HeartbeatInterval" if version == "1.6" else "OCPPCommCtrlr.HeartbeatInterval"
+    page = office.post(f"/chargers/{charger_id}/configuration", keys=f"{key}, NoSuch.Key")
+    assert f"<tr><td><code>{key}</code></td><td><code>300</code></td></tr>" in page
+    assert "Unknown to CP-1: <code>NoSuch.Key</code>" in page
+
+    page = office.post(f"/chargers/{charger_id}/configuration/change", key="HeartbeatInterval", value="60")
+    assert "CP-1 accepted the change of HeartbeatInterval." in page
+    page = office.post(f"/chargers/{charger_id}/configuration")  # no keys: all of them
+    assert f"<tr><td><code>{key}</code></td><td><code>60</code></td></tr>" in page
+    assert "configuration values." in page

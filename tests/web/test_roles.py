@@ -23,6 +23,10 @@ LEAST_ROLE = {
     "charger_commands.stop": "operator",
     "charger_commands.clear_cache": "operator",
     "charger_commands.reset": "operator",
+    "charger_commands.unlock": "operator",
+    "charger_commands.trigger": "operator",
+    "charger_commands.get_configuration": "operator",
+    "charger_commands.change_configuration": "operator",
     "users.index": "viewer",
     "users.columns": "viewer",  # the admin's own column choice, not data
     "users.export": "operator",  # names and emails: personal data
@@ -50,6 +54,7 @@ LEAST_ROLE = {
     "unknown.index": "viewer",
     "unknown.reveal": "operator",
     "unknown.pair": "operator",
+    "unknown.assign": "operator",
     "admins.index": "admin",
     "admins.add": "admin",
     "admins.role": "admin",

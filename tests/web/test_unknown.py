@@ -8,7 +8,7 @@ from pairing_support import VID, World
 
 from autocharge.extensions import db
 from autocharge.models import AuditEvent
-from autocharge.services import unknown, vehicles
+from autocharge.services import unknown, users, vehicles
 
 HX = {"HX-Request": "true"}
 
@@ -111,6 +111,66 @@ def test_pair_directly_refuses_with_the_same_checks(logged_in, world, refused):
 def test_rfid_rows_cannot_be_paired(logged_in, world, refused):
     row = world.run(lambda: unknown.page("rfid").items[0].id)
     assert logged_in.client.get(f"/unknown-identifiers/{row}/pair").status_code == 404
+
+
+@pytest.fixture
+def card(world, refused) -> int:
+    """Return the row of the RFID card CP-1 refused."""
+    return world.run(lambda: unknown.page("rfid").items[0].id)
+
+
+def test_rfid_tab_offers_to_assign_a_tag(logged_in, card):
+    html = logged_in.client.get("/unknown-identifiers/?kind=rfid").get_data(as_text=True)
+    assert f'href="/unknown-identifiers/{card}/assign" aria-label="Assign tag NO••••RD to a user">' in html
+
+
+def test_assign_a_refused_tag_to_a_user(app, logged_in, world, card):
+    page = logged_in.client.get(f"/unknown-identifiers/{card}/assign?q=jane").get_data(as_text=True)
+    assert f"/unknown-identifiers/{card}/assign?user_id={world.user}" in page and "Max" not in page
+    page = logged_in.client.get(f"/unknown-identifiers/{card}/assign?user_id={world.user}").get_data(as_text=True)
+    assert "Assign tag to Jane Doe</button>" in page and "NOSUCHCARD" not in page
+    response = logged_in.post(f"/unknown-identifiers/{card}/assign", {"user_id": world.user})
+    assert response.headers["Location"] == f"/users/{world.user}/edit"
+    assert "Assigned tag NO••••RD to Jane Doe." in logged_in.client.get(f"/users/{world.user}/edit").get_data(
+        as_text=True
+    )
+    assert world.authorize("NOSUCHCARD") == "Accepted"
+    assert "NO••••RD" not in logged_in.client.get("/unknown-identifiers/?kind=rfid").get_data(as_text=True)
+    assert logged_in.client.get(f"/unknown-identifiers/{card}/assign").status_code == 404  # no longer unknown
+    with app.app_context():
+        event = db.session.execute(
+            sa.select(AuditEvent.action, AuditEvent.subject_id, AuditEvent.detail, AuditEvent.admin_id).where(
+                AuditEvent.action == "user.tag_added"
+            )
+        ).one()
+    assert event[:3] == ("user.tag_added", world.user, "tag NO••••RD (from unknown identifiers)") and event[3]
+
+
+def test_a_tag_another_user_has_is_refused_with_their_name(logged_in, world, card):
+    world.run(users.add_tag, world.other_user, "NOSUCHCARD")
+    response = logged_in.post(f"/unknown-identifiers/{card}/assign", {"user_id": world.user})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Tag NO••••RD already belongs to Max Mustermann." in html
+    assert "NOSUCHCARD" not in html
+    assert "NO••••RD" in logged_in.client.get("/unknown-identifiers/?kind=rfid").get_data(as_text=True)  # still there
+
+
+@pytest.mark.parametrize("form", [{}, {"user_id": "abc"}])
+def test_assign_without_a_user_shows_the_search_again(logged_in, card, form):
+    response = logged_in.post(f"/unknown-identifiers/{card}/assign", form)
+    assert response.status_code == 200 and "Whose tag is it?" in response.get_data(as_text=True)
+
+
+def test_vehicle_identifiers_are_paired_not_assigned(logged_in, world, refused):
+    assert logged_in.client.get(f"/unknown-identifiers/{refused}/assign").status_code == 404
+    assert logged_in.post(f"/unknown-identifiers/{refused}/assign", {"user_id": world.user}).status_code == 404
+    assert logged_in.post(f"/unknown-identifiers/{refused}/assign?user_id=99").status_code == 404
+
+
+def test_assigning_needs_the_csrf_token(logged_in, world, card):
+    response = logged_in.client.post(f"/unknown-identifiers/{card}/assign", data={"user_id": world.user})
+    assert response.status_code == 400
+    assert world.authorize("NOSUCHCARD") == "Invalid"
 
 
 @pytest.fixture

@@ -1,0 +1,54 @@
+// Feedback and safety for forms.
+// - A remote command on the charger page (a form with data-sending that htmx posts into #command-result, a
+//   role=status area): say at once that it is on its way, and show the answer when it comes, a refused form (422)
+//   included, which htmx would not swap by itself. Other failures (a lost connection, an error page) are said in
+//   words there too. Its button is disabled meanwhile by hx-disabled-elt.
+// - A plain form with data-confirm (Block, Reject, Remove, Disable...) asks first and is not sent unless confirmed.
+//   It stays a plain POST, so what follows is what follows without JavaScript (a redirect, a flash, a whole page);
+//   htmx's hx-confirm only asks before requests htmx itself sends, as the charger page's Hard reset does.
+(function () {
+  "use strict";
+
+  function say(text, kind) {
+    var area = document.getElementById("command-result");
+    if (!area) return;
+    var p = document.createElement("p");
+    p.className = "flash " + kind;
+    p.textContent = text;
+    area.replaceChildren(p);
+  }
+
+  function isCommand(detail) {
+    return Boolean(detail.target) && detail.target.id === "command-result";
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var sending = event.detail.elt.getAttribute("data-sending");
+    if (sending && isCommand(event.detail)) say(sending, "command-pending");
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (isCommand(event.detail) && event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  document.addEventListener("htmx:responseError", function (event) {
+    if (!isCommand(event.detail)) return;
+    var xhr = event.detail.xhr;
+    say(xhr.status === 403
+      ? "You may not send this command, or your sign-in has ended: reload the page."
+      : "The back office answered " + xhr.status + " " + xhr.statusText + "; the command may not have been sent.",
+      "flash-error");
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    if (isCommand(event.detail)) say("The back office could not be reached; the command may not have been sent.", "flash-error");
+  });
+
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+})();
