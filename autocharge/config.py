@@ -7,7 +7,7 @@ DEFAULTS = {
     "SQLALCHEMY_DATABASE_URI": None,  # sqlite:///<instance>/autocharge.sqlite when unset
     "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     # SQLite serialises writers anyway; doing it in-process keeps a yielding greenlet from
-    # holding the file lock while another one spins on the busy timeout (see DEVELOPERS.md).
+    # holding the file lock while another one spins on the busy timeout (autocharge/db.py).
     "AUTOCHARGE_SERIALIZE_WRITES": None,  # None: on for SQLite, off for PostgreSQL
     "AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS": False,
     "AUTOCHARGE_HEARTBEAT_INTERVAL": 300,

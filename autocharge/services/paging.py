@@ -47,11 +47,6 @@ class Page:
         """Return the 1-based position of the page's last row."""
         return self.first_index + len(self.items) - 1 if self.items else 0
 
-    @property
-    def default_per_page(self) -> int:
-        """Return the page size used when none is asked for (links leave it out)."""
-        return PER_PAGE
-
 
 def clamp_per_page(per_page: int | None) -> int:
     """Return a usable page size."""
