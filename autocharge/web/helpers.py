@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, flash, make_response, redirect, render_template, request
+from flask import Response, flash, make_response, redirect, render_template, request
 
 from ..extensions import htmx
 from ..services import ServiceError
@@ -23,11 +23,6 @@ def page_or_partial(page: str, partial: str, **context) -> Response:
     response = make_response(render_template(partial if htmx else page, **context))
     response.vary.add("HX-Request")
     return response
-
-
-def has_endpoint(endpoint: str) -> bool:
-    """Tell whether a view exists, so links to screens still being built do not break a page."""
-    return endpoint in current_app.view_functions
 
 
 def field_errors(exc: ServiceError, fields: dict[str, tuple[str, ...]]) -> dict[str, str]:

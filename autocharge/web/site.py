@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import db
 from ..services import dashboard
 from .filters import FILTERS
-from .helpers import has_endpoint, page_or_partial
+from .helpers import page_or_partial
 from .roles import allow, can
 
 bp = Blueprint("site", __name__)
@@ -33,8 +33,8 @@ def _install_filters(state) -> None:
 
 @bp.app_context_processor
 def _template_helpers() -> dict:
-    """Give every template the nav entries and has_endpoint()."""
-    return {"nav_items": NAV, "has_endpoint": has_endpoint}
+    """Give every template the nav entries."""
+    return {"nav_items": NAV}
 
 
 HOME_POLL_SECONDS = 10  # the figures are a glance, not a live feed: a few cheap counts every 10 s
