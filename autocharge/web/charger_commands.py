@@ -2,7 +2,7 @@
 
 Every form works without JavaScript: a POST, then the page again with the charger's answer. With htmx the same POST
 answers with the result partial alone, which fills the page's result area (role=status) while the form's button is
-disabled and static/commands.js has said "Sending…" there. A form that cannot be sent as it is gets 422 and the
+disabled and static/feedback.js has said "Sending…" there. A form that cannot be sent as it is gets 422 and the
 reason, in the same place.
 """
 
