@@ -67,7 +67,8 @@ class OcppLink:
         except CallTimeout:
             raise CommandTimeout(f"{box} did not answer {action} within {timeout:g} seconds.") from None
         except CallFailed as exc:
-            raise CommandFailed(f"{box} could not process {action}: {exc.code} ({exc.description}).") from None
+            log.warning("%s answered %s with CallError %s: %s", box, action, exc.code, exc.description or "-")
+            raise CommandFailed(refusal(box, action, exc.code, exc.description)) from None
         except ConnectionClosed:
             raise ChargerOffline(f"{box} went offline before answering {action}.") from None
 
@@ -96,6 +97,12 @@ class OcppLink:
     def password_changed(self, charge_box_id: str) -> None:
         """Have the live socket, in whichever process, closed so the charger logs in again."""
         remote.password_changed(charge_box_id)
+
+
+def refusal(box: str, action: str, code: str, description: str) -> str:
+    """Word a charger's CallError for people: its code, and its description only when it gave one."""
+    said = f" ({description.strip()})" if description and description.strip() else ""
+    return f"{box} could not process {action}: {code}{said}."
 
 
 def _timeout() -> float:

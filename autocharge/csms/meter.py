@@ -17,6 +17,7 @@ def samples(meter_values: list[dict] | None) -> tuple[Sample, ...]:
     """Return one Sample per timestamp from snake_case meterValue dicts, merging entries that share one."""
     whole: dict = {}
     phased: dict = {}
+    contexts: dict = {}  # timestamp -> context of its energy register (Transaction.Begin marks the start reading)
     for meter_value in meter_values or ():
         timestamp = parse_time(meter_value.get("timestamp"))
         if timestamp is None:
@@ -26,6 +27,8 @@ def samples(meter_values: list[dict] | None) -> tuple[Sample, ...]:
             if reading is None:
                 continue
             field, value = reading
+            if field == "energy_wh" and sampled.get("context"):
+                contexts[timestamp] = sampled["context"]
             if sampled.get("phase"):  # per-phase values add up when no total is reported
                 slot = phased.setdefault(timestamp, {})
                 slot[field] = slot.get(field, 0.0) + value
@@ -34,7 +37,7 @@ def samples(meter_values: list[dict] | None) -> tuple[Sample, ...]:
     result = []
     for timestamp in sorted(whole.keys() | phased.keys()):
         values = {**phased.get(timestamp, {}), **whole.get(timestamp, {})}
-        result.append(Sample(timestamp, **values))
+        result.append(Sample(timestamp, **values, context=contexts.get(timestamp)))
     return tuple(result)
 
 

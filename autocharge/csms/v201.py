@@ -82,6 +82,7 @@ def on_transaction_event(
         token_type=(id_token or {}).get("type"),
         samples=meter.samples(meter_value),
         stop_reason=transaction_info.get("stopped_reason"),
+        remote_start_id=transaction_info.get("remote_start_id"),
     )
     status = transactions.transaction_event(conn.charger_id, event)
     return call_result.TransactionEvent(id_token_info=_token_info(status))

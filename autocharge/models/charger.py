@@ -37,6 +37,9 @@ class Charger(db.Model):
     connection_id: Mapped[str | None] = mapped_column(String(32))  # which socket owns "online"
     last_seen: Mapped[datetime | None]
     last_boot: Mapped[datetime | None]
+    # The last connect refused for a wrong or missing password, and from which address (never the password).
+    login_refused_at: Mapped[datetime | None]
+    login_refused_from: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     connectors: Mapped[list["Connector"]] = relationship(

@@ -50,6 +50,9 @@ class Transaction(db.Model):
     start_time: Mapped[datetime] = mapped_column(default=utcnow)
     stop_time: Mapped[datetime | None]
     meter_start: Mapped[int] = mapped_column(BigInteger, default=0)  # Wh
+    # Set when the charger never reported the register at the start (a 2.0.1 Started event without a reading): the
+    # time of the first reading, which meter_start then holds, so energy counts only what the charger proved.
+    counted_from: Mapped[datetime | None]
     meter_stop: Mapped[int | None] = mapped_column(BigInteger)  # Wh
     energy_wh: Mapped[int] = mapped_column(BigInteger, default=0)
     stop_reason: Mapped[str | None] = mapped_column(String(40))

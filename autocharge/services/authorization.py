@@ -11,6 +11,7 @@ from . import identifiers, pairing
 from .identifiers import Identifier
 
 ACCEPTED, BLOCKED, INVALID = "Accepted", "Blocked", "Invalid"
+MAX_ID = 2**31 - 1  # ids a charger sends beyond the column's range match nothing
 
 # Prebuilt Core reads (see services/dialect.py): every Authorize and every start runs them, and the ORM
 # versions (entity loading, a lazy load of the user) cost several times more per message.
@@ -24,6 +25,11 @@ _REMOTE = (
     sa.select(RemoteStart.id, RemoteStart.charger_id, RemoteStart.expires_at, RemoteStart.user_id, User.status)
     .join(User, User.id == RemoteStart.user_id)
     .where(RemoteStart.id_token == sa.bindparam("p_token"))
+)
+_REMOTE_BY_ID = (
+    sa.select(RemoteStart.id, RemoteStart.charger_id, RemoteStart.user_id, User.status)
+    .join(User, User.id == RemoteStart.user_id)
+    .where(RemoteStart.id == sa.bindparam("p_id"))
 )
 _RFID = (
     sa.select(User.id, User.status)
@@ -103,6 +109,21 @@ def _by_remote_start(charger_id: int, token: str | None) -> AuthResult | None:
         return None
     status = ACCEPTED if remote.status == "active" else BLOCKED
     return AuthResult(status, remote.user_id, origin="app", remote_start_id=remote.id)
+
+
+def remote_start_owner(charger_id: int, remote_start_id: int) -> AuthResult | None:
+    """Return whom a transaction belongs to that a charger says it began for our remote start (2.0.1 remoteStartId).
+
+    Not bound by the one-time token's lifetime: the charger names the start it was asked for, whenever the car came.
+    """
+    if not 0 < remote_start_id <= MAX_ID:
+        return None
+    remote = _read(_REMOTE_BY_ID, p_id=remote_start_id).first()
+    if remote is None or remote.charger_id != charger_id:
+        return None
+    status = ACCEPTED if remote.status == "active" else BLOCKED
+    result = AuthResult(status, remote.user_id, origin="app", remote_start_id=remote.id)
+    return _with_only_vehicle(result) if result.accepted else result
 
 
 def _by_rfid(token: str | None) -> AuthResult:

@@ -1,5 +1,6 @@
 """Chargers as the admin manages them: registration, passwords, Auto Charge support, admission."""
 
+import logging
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -7,7 +8,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask import current_app
 
-from ..db import writing, writing_or
+from ..db import utcnow, writing, writing_or
 from ..extensions import db
 from ..models import Charger
 from ..models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
@@ -18,6 +19,8 @@ from .charger_passwords import check_charger_password, hash_charger_password, ne
 # OCPP 2.0.1 BasicAuthPassword is 16-40 characters (1.6's security white paper: 16-20 bytes+).
 PASSWORD_MIN, PASSWORD_MAX = 16, 40
 MAX_ID = 48
+
+log = logging.getLogger("autocharge.chargers")
 
 
 @dataclass(frozen=True)
@@ -167,11 +170,21 @@ def admit(charge_box_id: str, authorization, address: str = "") -> Admission:
         longest = config["AUTOCHARGE_CHARGER_AUTH_DELAY_MAX"]
         guards.by_address.fail(address, longest)
         guards.by_box.fail(charge_box_id, longest)
+        why = "no Basic credentials" if password is None else "wrong password"
+        _note_refused(charger_id, charge_box_id, address, why)
         return Admission(False, 401, "Authentication required.")
     guards.by_address.clear(address)
     guards.by_box.clear(charge_box_id)
     guards.good_address[charge_box_id] = address
     return Admission(True, charger_id=charger_id)
+
+
+def _note_refused(charger_id: int, charge_box_id: str, address: str, why: str) -> None:
+    """Log a refused login and keep it for the charger's page: a misconfigured charger otherwise leaves no trace."""
+    log.warning("%s: connect refused from %s: %s", charge_box_id, address or "unknown address", why)
+    with writing() as session:
+        values = {"login_refused_at": utcnow(), "login_refused_from": address[:64] or None}
+        session.execute(sa.update(Charger).where(Charger.id == charger_id).values(**values))
 
 
 def _guards() -> _Guards:

@@ -1,8 +1,9 @@
 """A session's power and energy over time as a self-contained, server-rendered SVG (no JavaScript).
 
 Give it MeterSample rows (or (timestamp, energy_wh, power_w) tuples) in any order; it returns Markup a
-template can place as is. Energy is plotted from the session's start (meter_start, or the first reading);
-a reading without power gets the mean power since the previous reading, from the energy register.
+template can place as is. Energy is plotted from the session's start (meter_start, or the first reading) to its
+stop reading (meterStop / Transaction.End), so the chart ends where the transaction's Energy does; a reading without
+power gets the mean power since the previous reading, from the energy register.
 """
 
 import math
@@ -44,9 +45,14 @@ class Scale:
         return self.start + (value - self.low) / span * (self.end - self.start) if span else self.start
 
 
-def session_chart(samples: Iterable, meter_start: float | None = None, chart_id: str = "session-chart") -> Markup:
-    """Return the SVG chart (720x260) of a session's power (kW) and energy (kWh) readings."""
-    points = to_points(samples, meter_start)
+def session_chart(
+    samples: Iterable,
+    meter_start: float | None = None,
+    chart_id: str = "session-chart",
+    stop: tuple[datetime | None, float | None] = (None, None),
+) -> Markup:
+    """Return the SVG chart (720x260) of a session's power (kW) and energy (kWh) readings and its stop reading."""
+    points = to_points(samples, meter_start, stop)
     title = "Power and energy over the session"
     if not points:
         return _svg(
@@ -67,13 +73,19 @@ def session_chart(samples: Iterable, meter_start: float | None = None, chart_id:
     return _svg(chart_id, title, describe(points), parts)
 
 
-def to_points(samples: Iterable, meter_start: float | None = None) -> list[Point]:
-    """Return the readings sorted by time, one per timestamp, with energy from the start and power filled in."""
+def to_points(
+    samples: Iterable, meter_start: float | None = None, stop: tuple[datetime | None, float | None] = (None, None)
+) -> list[Point]:
+    """Return the readings and the stop reading sorted by time, one per timestamp, energy from the start, power filled."""
     by_time: dict[datetime, tuple[float | None, float | None]] = {}
     for sample in samples:
         at, energy_wh, power_w = _fields(sample)
         if at is not None and (energy_wh is not None or power_w is not None):
             by_time[at] = (energy_wh, power_w)  # a repeated timestamp: the later reading wins
+    stop_time, meter_stop = stop
+    if stop_time is not None and meter_stop is not None:
+        # The register the transaction's energy was taken from; a sample at the same time keeps its power.
+        by_time[stop_time] = (meter_stop, by_time.get(stop_time, (None, None))[1])
     times = sorted(by_time)
     energies = [by_time[t][0] for t in times]
     powers = [by_time[t][1] for t in times]
@@ -128,7 +140,7 @@ def describe(points: list[Point]) -> str:
     if powers:
         parts.append(f"power peaked at {_number(max(powers))} kW")
     if energies:
-        parts.append(f"{_number(energies[-1])} kWh delivered")
+        parts.append(f"{energies[-1]:.3f} kWh delivered")  # as the transaction's Energy shows it
     summary = " and ".join(parts) or "no power or energy values"
     summary = summary[0].upper() + summary[1:]
     span = (

@@ -58,6 +58,25 @@ def remaining_seconds(session: PairingSession) -> int:
     return max(0, int((session.deadline - utcnow()).total_seconds() + 0.999))
 
 
+def plugged_step(session: PairingSession) -> tuple[str, str]:
+    """Return the "plugged in" step of a pairing's progress: its state (done / now / skipped) and its words.
+
+    Some chargers send the identifier (Authorize) before any Preparing or Occupied status: an identifier received
+    proves the EV was plugged in, so the step is done then too.
+    """
+    charger = session.charger
+    if session.preparing_at:
+        status = (
+            "Cable plugged in (connector Occupied)" if charger.ocpp_version == "2.0.1" else "Connector went Preparing"
+        )
+        return "done", f"{status} at {when(session.preparing_at)}"
+    if session.received_identifier:
+        return "done", f"EV plugged in: {charger.charge_box_id} reported its identifier at {when(session.ended_at)}"
+    if session.state == WAITING:
+        return "now", "Waiting for the EV to be plugged in"
+    return "skipped", "The EV was not reported plugged in"
+
+
 def _waiting(**where) -> sa.Select:
     """Build a query for waiting pairings matching `where` (charger_id or vehicle_id)."""
     query = sa.select(PairingSession).where(PairingSession.state == WAITING)

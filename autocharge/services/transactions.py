@@ -20,6 +20,7 @@ from . import NotFound, authorization, dialect
 from .authorization import AuthResult
 
 MAX_ID = 2**31 - 1  # a charger may send any integer; ids beyond the column's range match nothing
+BEGIN = "Transaction.Begin"
 
 # Prebuilt hot-path statements (see services/dialect.py): meter values arrive every few seconds per charger.
 _ROW = (
@@ -29,6 +30,8 @@ _ROW = (
     Transaction.energy_wh,
     Transaction.id_token,
     Transaction.auth_status,
+    Transaction.origin,
+    Transaction.counted_from,
 )
 _BY_KEY = sa.select(*_ROW).where(
     Transaction.charger_id == sa.bindparam("charger_id"), Transaction.dedupe_key == sa.bindparam("key")
@@ -69,7 +72,7 @@ _RECORD_BY_ID = (
     .returning(Transaction.id)
 )
 # The same for a 2.0.1 transaction named by the charger's transactionId. A transaction whose Started event
-# had no reading (meter_start and energy both 0) is left alone: its first reading becomes the start instead.
+# had no reading (meter_start and energy both 0) is left alone: _apply_event counts from its first reading.
 _RECORD_BY_KEY = (
     sa.update(Transaction)
     .where(Transaction.charger_id == sa.bindparam("p_charger"), Transaction.dedupe_key == sa.bindparam("p_key"))
@@ -102,7 +105,9 @@ _SET_OWNER = (
 _SET_METER = (
     sa.update(Transaction)
     .where(Transaction.id == sa.bindparam("p_tx"))
-    .values(meter_start=sa.bindparam("p_start"), energy_wh=sa.bindparam("p_energy"))
+    .values(
+        meter_start=sa.bindparam("p_start"), energy_wh=sa.bindparam("p_energy"), counted_from=sa.bindparam("p_from")
+    )
 )
 _HAS_ENERGY = (
     sa.select(MeterSample.id)
@@ -125,6 +130,7 @@ class Sample:
     energy_wh: float | None = None  # Energy.Active.Import.Register
     power_w: float | None = None  # Power.Active.Import
     soc: float | None = None
+    context: str | None = None  # the energy register's ReadingContext: Transaction.Begin is the start reading
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,7 @@ class TxEvent:
     token_type: str | None = None
     samples: tuple[Sample, ...] = ()
     stop_reason: str | None = None
+    remote_start_id: int | None = None  # transactionInfo.remoteStartId: our RemoteStart row's id
 
 
 def dedupe_key_v16(connector_id: int, id_tag: str, timestamp: str) -> str:
@@ -264,18 +271,25 @@ def _store_readings(row, samples: list[Sample]) -> None:
 
 
 def transaction_event(charger_id: int, event: TxEvent) -> str | None:
-    """Apply a 2.0.1 TransactionEvent; return the idToken's status when the event carried one."""
-    if event.kind == "Updated" and not event.token and _record_periodic(charger_id, event):
+    """Apply a 2.0.1 TransactionEvent; return the idToken's status when the event carried one.
+
+    A back-office start named by the event's remoteStartId makes the transaction its user's, origin App, whatever
+    token (or none) the event carries.
+    """
+    plain = not (event.token or event.remote_start_id or _begin_energy(event.samples) is not None)
+    if event.kind == "Updated" and plain and _record_periodic(charger_id, event):
         return None
     known = _find(charger_id, event.ocpp_tx_id)
-    result: AuthResult | None = None
+    result = authorization.remote_start_owner(charger_id, event.remote_start_id) if event.remote_start_id else None
     answer = None
     if event.token:
-        if known is not None and _same_token(known.id_token, event.token):
+        if result is not None and event.token_type == "Central":
+            answer = result.status  # our own one-time token echoed back, however late: the remote start decided
+        elif known is not None and _same_token(known.id_token, event.token):
             answer = known.auth_status
         else:
-            result = authorization.authorize(charger_id, event.token, event.token_type)
-            answer = result.status
+            by_token = authorization.authorize(charger_id, event.token, event.token_type)
+            answer, result = by_token.status, result or by_token
     try:
         _apply_event(charger_id, event, result)
     except IntegrityError:  # a retry of the first event raced this one; apply again onto its row
@@ -301,13 +315,13 @@ def _record_periodic(charger_id: int, event: TxEvent) -> bool:
 
 def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> None:
     """Create or update the event's transaction in one write."""
-    energy, last = _first_energy(event.samples), _last_energy(event.samples)
+    first, last, begin = _first_reading(event.samples), _last_energy(event.samples), _begin_energy(event.samples)
     with writing():
         conn = hotsql.connection()
         row = _find(charger_id, event.ocpp_tx_id)
         start_changed = energy_changed = False
         if row is None:
-            meter_start = round(energy) if energy is not None else 0
+            meter_start, counted_from = _start_of_new(event, first, begin)
             params = {
                 "charger_id": charger_id,
                 "connector_id": event.connector_id or 1,
@@ -315,15 +329,25 @@ def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> 
                 "ocpp_tx_id": event.ocpp_tx_id,
                 "start_time": event.timestamp,
                 "meter_start": meter_start,
+                "counted_from": counted_from,
             }
-            tx_id, status, energy_wh, id_token = conn.execute(_INSERT, params).scalar_one(), "active", 0, None
+            tx_id, status, energy_wh = conn.execute(_INSERT, params).scalar_one(), "active", 0
+            id_token = auth_status = origin = None
         else:
-            tx_id, status, meter_start, energy_wh, id_token = row[:5]
-            # The Started event carried no reading: the first reading is the start.
-            start_changed = energy is not None and meter_start == energy_wh == 0 and not _has_energy(conn, tx_id)
-            if start_changed:
-                meter_start = round(energy)
-        if result is not None and id_token is None:
+            tx_id, status, meter_start, energy_wh, id_token, auth_status, origin, counted_from = row
+            if begin is not None:
+                # The charger's own start register wins, however late it comes (often only in the Ended event).
+                start_changed = status == "active" and (round(begin) != meter_start or counted_from is not None)
+                if start_changed:
+                    energy_wh = max(0, meter_start + energy_wh - round(begin))
+                    meter_start, counted_from = round(begin), None
+            elif first is not None and meter_start == energy_wh == 0 and counted_from is None:
+                # No start reading came: count from the first reading, and remember that the start is unknown.
+                start_changed = not _has_energy(conn, tx_id)
+                if start_changed:
+                    meter_start, counted_from = round(first.energy_wh), first.timestamp
+        # Owned once: by the first token, or by our remote start (then a later token, even a card's, changes nothing).
+        if result is not None and id_token is None and (auth_status is None or (event.token and origin != "app")):
             owner = _owner(event.token, event.token_type, result)
             conn.execute(_SET_OWNER, {"p_tx": tx_id, **{f"p_{k}": v for k, v in owner.items()}})
             _link_remote_start(tx_id, result)
@@ -336,7 +360,21 @@ def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> 
             params = {"p_tx": tx_id, "p_time": event.timestamp, "p_stop": meter_stop, "p_energy": energy_wh}
             conn.execute(_COMPLETE, {**params, "p_reason": (event.stop_reason or "Local")[:40]})
         if start_changed or energy_changed:
-            conn.execute(_SET_METER, {"p_tx": tx_id, "p_start": meter_start, "p_energy": energy_wh})
+            params = {"p_tx": tx_id, "p_start": meter_start, "p_energy": energy_wh, "p_from": counted_from}
+            conn.execute(_SET_METER, params)
+
+
+def _start_of_new(event: TxEvent, first: Sample | None, begin: float | None) -> tuple[int, datetime | None]:
+    """Return (meter_start, counted_from) of a transaction first heard of in this event.
+
+    The readings of a Started event are the start; a transaction first heard of later (its Started event lost)
+    counts from its first reading. Without any reading the start waits for one (0, None).
+    """
+    if begin is not None:
+        return round(begin), None
+    if first is None:
+        return 0, None
+    return round(first.energy_wh), None if event.kind == "Started" else first.timestamp
 
 
 def _find(charger_id: int, dedupe_key: str):
@@ -392,9 +430,14 @@ def _has_energy(conn, tx_id: int) -> bool:
     return conn.execute(_HAS_ENERGY, {"tx_id": tx_id}).first() is not None
 
 
-def _first_energy(samples: Iterable[Sample]) -> float | None:
-    """Return the earliest energy register among samples."""
-    return next((s.energy_wh for s in sorted(samples, key=lambda s: s.timestamp) if s.energy_wh is not None), None)
+def _first_reading(samples: Iterable[Sample]) -> Sample | None:
+    """Return the earliest sample with an energy register."""
+    return next((s for s in sorted(samples, key=lambda s: s.timestamp) if s.energy_wh is not None), None)
+
+
+def _begin_energy(samples: Iterable[Sample]) -> float | None:
+    """Return the energy register the charger read at the transaction's start (context Transaction.Begin)."""
+    return next((s.energy_wh for s in samples if s.context == BEGIN and s.energy_wh is not None), None)
 
 
 def _last_energy(samples: Iterable[Sample]) -> float | None:

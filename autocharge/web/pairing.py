@@ -22,9 +22,10 @@ def get_session(session_id: int) -> PairingSession:
 
 
 def _status_context(session: PairingSession) -> dict:
-    """Return what the status partial needs: the session, time left and the poll interval."""
+    """Return what the status partial needs: the session, time left, the poll interval and the plugged-in step."""
     poll = current_app.config["AUTOCHARGE_PAIRING_POLL_SECONDS"]
-    return {"session": session, "remaining": pairing.remaining_seconds(session), "poll_ms": int(poll * 1000)}
+    remaining, plugged = pairing.remaining_seconds(session), pairing.plugged_step(session)
+    return {"session": session, "remaining": remaining, "poll_ms": int(poll * 1000), "plugged": plugged}
 
 
 def _choose_page(user, vehicle, status: int = 200, error: str | None = None):

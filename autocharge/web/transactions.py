@@ -104,7 +104,7 @@ def _detail(tx_id: int):
 
 def _live_context(tx) -> dict:
     """Return what the live part of the detail page shows."""
-    chart = charts.session_chart(tx.samples, tx.meter_start)
+    chart = charts.session_chart(tx.samples, tx.meter_start, stop=(tx.stop_time, tx.meter_stop))
     return {"tx": tx, "now": utcnow(), "chart": chart, "poll": LIVE_POLL_SECONDS}
 
 

@@ -7,6 +7,7 @@ greenlet on the server's hub, exactly as a web request of the server process wou
 """
 
 import json
+import logging
 import queue
 import threading
 import time
@@ -268,6 +269,26 @@ def test_callerror_answer_is_command_failed(server, raw, charger, version):
     with pytest.raises(commands.CommandFailed, match=r"CP-1 could not process Reset: NotSupported \(no reset here\)"):
         server.run(lambda: commands.reset(charger, "Hard"))
     helper.join(5)
+
+
+def test_callerror_without_a_description_is_logged_and_worded_plainly(
+    server, raw, charger, version, caplog, monkeypatch
+):
+    # Migrating in this process ran Alembic's fileConfig (migrations/env.py), which disables loggers that existed then.
+    monkeypatch.setattr(logging.getLogger("autocharge.commands"), "disabled", False)
+
+    def answer_with_error():
+        frame = raw.recv()
+        raw.send([4, frame[1], "NotImplemented", "", {}])
+
+    helper = threading.Thread(target=answer_with_error)
+    helper.start()
+    with caplog.at_level(logging.WARNING, "autocharge.commands"), pytest.raises(commands.CommandFailed) as info:
+        server.run(lambda: commands.clear_cache(charger))
+    helper.join(5)
+    assert str(info.value) == "CP-1 could not process ClearCache: NotImplemented."  # no empty "()"
+    logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "autocharge.commands"]
+    assert logged == [("WARNING", "CP-1 answered ClearCache with CallError NotImplemented: -")]
 
 
 def test_charger_disconnecting_while_a_command_waits_is_offline(server, raw, charger, version):

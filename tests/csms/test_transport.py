@@ -83,6 +83,21 @@ def test_basic_auth_required_when_charger_has_password(live_server, protected, h
     assert refused(live_server, header=header) == 401
 
 
+@pytest.mark.parametrize(
+    ("header", "why"),
+    [([basic("CP-1", "wrong-password-wrong-password")], "wrong password"), ([], "no Basic credentials")],
+)
+def test_refused_login_is_logged_and_kept_for_the_chargers_page(live_server, protected, fetch, header, why):
+    assert refused(live_server, header=header) == 401
+    [row] = fetch(Charger)
+    assert row.login_refused_at is not None and row.login_refused_from == "127.0.0.1"
+    line = eventually(lambda: [ln for ln in live_server.log_path.read_text().splitlines() if "connect refused" in ln])
+    assert line == [
+        f"{line[0].split(' WARNING ')[0]} WARNING autocharge.chargers: CP-1: connect refused from 127.0.0.1: {why}"
+    ]
+    assert "wrong-password" not in live_server.log_path.read_text()
+
+
 def test_basic_auth_with_the_right_password_connects(connect, protected):
     client = connect(header=[basic("CP-1", PASSWORD)])
     assert client.result("Heartbeat", {})["currentTime"]

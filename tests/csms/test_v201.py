@@ -1,8 +1,12 @@
 """OCPP 2.0.1 messages from a charging station, as raw frames against the real server (SPEC §4, §6)."""
 
+from datetime import datetime, timedelta
+
 import pytest
 
-from autocharge.models import Connector, MeterSample, Transaction, UnknownIdentifier
+from autocharge.db import utcnow, writing
+from autocharge.models import Connector, MeterSample, RemoteStart, Transaction, UnknownIdentifier
+from autocharge.services import chargers
 
 from .support import TAG, VID
 
@@ -119,6 +123,108 @@ def test_first_reading_after_a_start_without_one_is_the_start_register(booted, d
     booted.result("TransactionEvent", event("Ended", 2, 10, "StopAuthorized", 21000))
     [tx] = fetch(Transaction)
     assert (tx.meter_start, tx.meter_stop, tx.energy_wh, tx.stop_reason) == (20000, 21000, 1000, "Local")
+
+
+def reading(minute: int, energy: float, context: str) -> dict:
+    """Return a meterValue of the energy register at 10:<minute>, read in `context`."""
+    value = {"value": energy, "context": context, "measurand": "Energy.Active.Import.Register"}
+    return {"timestamp": f"2024-05-01T10:{minute:02d}:00Z", "sampledValue": [value]}
+
+
+def test_start_register_reported_only_in_the_ended_event_is_the_start(booted, fetch):
+    # Issue 11: the register went 0 -> 604.55 Wh; counting from the first periodic reading showed 0.456 kWh.
+    booted.result("TransactionEvent", event("Started", 0, 0, "CablePluggedIn"))
+    booted.result("TransactionEvent", event("Updated", 1, 5, "MeterValuePeriodic", 148.55))
+    ended = event("Ended", 2, 10, "EVDeparted")
+    ended["meterValue"] = [reading(0, 0, "Transaction.Begin"), reading(10, 604.55, "Transaction.End")]
+    booted.result("TransactionEvent", ended)
+    [tx] = fetch(Transaction)
+    assert (tx.meter_start, tx.meter_stop, tx.energy_wh, tx.counted_from) == (0, 605, 605, None)
+
+
+def test_start_register_never_reported_counts_from_the_first_reading_and_says_so(booted, fetch):
+    booted.result("TransactionEvent", event("Started", 0, 0, "CablePluggedIn"))
+    [tx] = fetch(Transaction)
+    assert (tx.meter_start, tx.energy_wh, tx.counted_from) == (0, 0, None)  # nothing made up yet
+    booted.result("TransactionEvent", event("Updated", 1, 5, "MeterValuePeriodic", 148.55))
+    booted.result("TransactionEvent", event("Updated", 2, 7, "MeterValuePeriodic", 400))
+    booted.result("TransactionEvent", event("Ended", 3, 10, "EVDeparted", 604.55))
+    [tx] = fetch(Transaction)
+    assert (tx.meter_start, tx.meter_stop, tx.energy_wh) == (149, 605, 456)  # only what the charger proved
+    assert tx.counted_from == datetime(2024, 5, 1, 10, 5)
+
+
+def test_start_register_in_a_later_update_replaces_the_first_reading(booted, fetch):
+    booted.result("TransactionEvent", event("Started", 0, 0, "CablePluggedIn"))
+    booted.result("TransactionEvent", event("Updated", 1, 5, "MeterValuePeriodic", 1500))
+    late = event("Updated", 2, 6, "MeterValuePeriodic")
+    late["meterValue"] = [reading(0, 1000, "Transaction.Begin"), reading(6, 1800, "Sample.Periodic")]
+    booted.result("TransactionEvent", late)
+    [tx] = fetch(Transaction)
+    assert (tx.meter_start, tx.energy_wh, tx.counted_from) == (1000, 800, None)
+    booted.result("TransactionEvent", event("Updated", 3, 8, "MeterValuePeriodic", 2000))
+    assert fetch(Transaction)[0].energy_wh == 1000
+
+
+@pytest.fixture
+def remote_start(in_db, charger, driver):
+    """Return a function adding the RemoteStart row commands.remote_start makes (its id is the remoteStartId sent)."""
+
+    def make(charger_id: int = charger, age: timedelta = timedelta(0)) -> tuple[int, str]:
+        def add():
+            with writing() as session:
+                row = RemoteStart(
+                    charger_id=charger_id,
+                    connector_id=1,
+                    user_id=driver,
+                    id_token="APP0123456789AB",
+                    created_at=utcnow() - age,
+                    expires_at=utcnow() - age + timedelta(minutes=5),
+                )
+                session.add(row)
+            return row.id, row.id_token
+
+        return in_db(add)
+
+    return make
+
+
+def started_by_remote(remote_id: int, **extra) -> dict:
+    """Return a Started event naming the back office's remote start."""
+    payload = event("Started", 0, 0, "RemoteStart", 0, **extra)
+    payload["transactionInfo"]["remoteStartId"] = remote_id
+    return payload
+
+
+def test_remote_start_id_without_an_id_token_gives_the_user_and_origin_app(booted, remote_start, driver, fetch):
+    remote_id, _ = remote_start()
+    assert booted.result("TransactionEvent", started_by_remote(remote_id)) == {}
+    [tx] = fetch(Transaction)
+    assert (tx.user_id, tx.origin, tx.auth_status, tx.id_token) == (driver, "app", "Accepted", None)
+    assert fetch(RemoteStart)[0].transaction_id == tx.id
+    # Later events change nothing about whom it belongs to, not even a card that stops it.
+    booted.result("TransactionEvent", event("Updated", 1, 5, "MeterValuePeriodic", 1000))
+    stop = event("Ended", 2, 10, "StopAuthorized", 2000, idToken=token(TAG))
+    assert booted.result("TransactionEvent", stop) == {"idTokenInfo": {"status": "Accepted"}}
+    [tx] = fetch(Transaction)
+    assert (tx.user_id, tx.origin, tx.status, tx.energy_wh) == (driver, "app", "completed", 2000)
+
+
+def test_remote_start_id_with_its_token_long_after_the_request_is_app(booted, remote_start, driver, fetch):
+    remote_id, central = remote_start(age=timedelta(minutes=20))  # the one-time token has expired
+    answer = booted.result("TransactionEvent", started_by_remote(remote_id, idToken=token(central, "Central")))
+    assert answer == {"idTokenInfo": {"status": "Accepted"}}
+    [tx] = fetch(Transaction)
+    assert (tx.user_id, tx.origin, tx.id_token) == (driver, "app", central)
+
+
+def test_remote_start_id_of_another_charger_or_unknown_gives_nobody(booted, remote_start, in_db, fetch):
+    other, _ = remote_start(charger_id=in_db(lambda: chargers.add_charger("CP-2").id))
+    booted.result("TransactionEvent", started_by_remote(other))
+    unknown = started_by_remote(2**40)
+    unknown["transactionInfo"]["transactionId"] = "T2"
+    booted.result("TransactionEvent", unknown)
+    assert [(t.user_id, t.origin) for t in fetch(Transaction)] == [(None, None), (None, None)]
 
 
 def test_ended_event_of_an_unknown_transaction_is_kept(booted, fetch):

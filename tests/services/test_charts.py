@@ -159,3 +159,24 @@ def test_negative_values_stay_inside_the_box():
     root = parse(charts.session_chart(rows))
     for name in ("power", "energy"):
         assert_inside_and_increasing(polyline(root, name))
+
+
+def test_stop_reading_ends_the_chart_and_its_caption_where_the_energy_does():
+    # Issue 11: two readings up to 0.3 kWh and meterStop at 0.34 kWh read "0.3 kWh delivered, 2 readings".
+    rows = [(T0, 1000.0, None), (T0 + timedelta(minutes=30), 1300.0, None)]
+    stop = (T0 + timedelta(minutes=40), 1340)
+    points = charts.to_points(rows, meter_start=1000, stop=stop)
+    assert [(p.at, p.energy_kwh) for p in points][-1] == (stop[0], pytest.approx(0.34))
+    desc = parse(charts.session_chart(rows, 1000, stop=stop)).find(f"{SVG}desc").text
+    assert "0.340 kWh delivered" in desc and "(3 readings)" in desc
+
+
+def test_stop_reading_at_a_samples_time_keeps_its_power_and_takes_the_register():
+    rows = [(T0, 1000.0, 7000.0), (T0 + timedelta(minutes=30), 4000.0, 7000.0)]
+    points = charts.to_points(rows, meter_start=1000, stop=(T0 + timedelta(minutes=30), 4500))
+    assert [(p.power_kw, p.energy_kwh) for p in points] == [(7.0, 0.0), (7.0, 3.5)]
+
+
+def test_no_stop_reading_while_running():
+    rows = [(T0, 1000.0, None), (T0 + timedelta(minutes=30), 1300.0, None)]
+    assert charts.to_points(rows, stop=(None, None)) == charts.to_points(rows)

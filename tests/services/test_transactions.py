@@ -148,3 +148,56 @@ def test_get_list_and_samples(charger, driver):
     assert [t.id for t in transactions.list_transactions(charger_id=charger, user_id=driver)] == [second, first]
     with pytest.raises(NotFound):
         transactions.get(4242)
+
+
+def remote_start_row(charger: int, driver: int, expires_in: timedelta = timedelta(minutes=5)) -> int:
+    """Store the RemoteStart commands.remote_start makes; return its id (the 2.0.1 remoteStartId)."""
+    with writing() as session:
+        remote = RemoteStart(
+            charger_id=charger, user_id=driver, id_token="APPABCDEF012345", expires_at=utcnow() + expires_in
+        )
+        session.add(remote)
+    return remote.id
+
+
+@pytest.mark.parametrize(("token", "token_type"), [(None, None), ("", "NoAuthorization"), ("TAG9", "ISO14443")])
+def test_event_naming_a_remote_start_is_app_whatever_token_it_carries(charger, driver, token, token_type):
+    remote_id = remote_start_row(charger, driver, expires_in=timedelta(minutes=-30))
+    event = TxEvent("Started", "TX-R", at(0), 1, token, token_type, (Sample(at(0), energy_wh=0),), None, remote_id)
+    transactions.transaction_event(charger, event)
+    [row] = rows(Transaction)
+    assert (row.user_id, row.origin, row.auth_status) == (driver, "app", "Accepted")
+    assert db.session.get(RemoteStart, remote_id).transaction_id == row.id
+
+
+def test_remote_start_id_names_the_start_of_this_charger_only(charger, driver):
+    other = chargers.add_charger("CP-2").id
+    remote_id = remote_start_row(other, driver)
+    assert transactions.authorization.remote_start_owner(charger, remote_id) is None
+    assert transactions.authorization.remote_start_owner(other, remote_id).user_id == driver
+    assert transactions.authorization.remote_start_owner(other, 2**40) is None
+
+
+def begin_and_end(start: float, stop: float, minutes: int = 30) -> tuple[Sample, ...]:
+    """Return the readings an Ended event carries: the register at the start and at the end."""
+    return (Sample(at(0), energy_wh=start, context="Transaction.Begin"), Sample(at(minutes), energy_wh=stop))
+
+
+def test_start_register_from_the_ended_event_replaces_the_first_reading(charger):
+    transactions.transaction_event(charger, TxEvent("Started", "TX-B", at(0), 1))
+    transactions.transaction_event(charger, TxEvent("Updated", "TX-B", at(5), 1, samples=(Sample(at(5), 148.55),)))
+    [row] = rows(Transaction)
+    assert (row.meter_start, row.energy_wh, row.counted_from) == (149, 0, at(5))
+    ended = TxEvent("Ended", "TX-B", at(30), 1, samples=begin_and_end(0, 604.55))
+    transactions.transaction_event(charger, ended)
+    transactions.transaction_event(charger, ended)  # a retry changes nothing
+    db.session.expire_all()
+    [row] = rows(Transaction)
+    assert (row.meter_start, row.meter_stop, row.energy_wh, row.counted_from) == (0, 605, 605, None)
+
+
+def test_transaction_first_heard_of_in_its_ended_event_counts_from_its_first_reading(charger):
+    samples = (Sample(at(10), energy_wh=2000), Sample(at(30), energy_wh=2600))
+    transactions.transaction_event(charger, TxEvent("Ended", "TX-L", at(30), 1, samples=samples))
+    [row] = rows(Transaction)
+    assert (row.meter_start, row.energy_wh, row.counted_from, row.status) == (2000, 600, at(10), "completed")

@@ -305,3 +305,17 @@ def test_start_form_offers_at_most_twenty_and_says_so(app, logged_in, charger):
 def test_detail_links_to_the_chargers_transactions(logged_in, charger):
     html = logged_in.client.get(f"/chargers/{charger}").get_data(as_text=True)
     assert f'href="/transactions/?charger={charger}"' in html
+
+
+def test_detail_shows_the_last_refused_login(logged_in, charger, app):
+    html = logged_in.client.get(f"/chargers/{charger}").get_data(as_text=True)
+    assert "login-refused" not in html
+    with app.app_context(), writing() as session:
+        row = session.get(Charger, charger)
+        row.login_refused_at, row.login_refused_from = utcnow().replace(year=2030, microsecond=0), "203.0.113.7"
+        stamp = row.login_refused_at.strftime("%Y-%m-%d %H:%M:%S")
+    html = logged_in.client.get(f"/chargers/{charger}").get_data(as_text=True)
+    refused = html.split('id="login-refused">', 1)[1].split("</p>", 1)[0]
+    assert " ".join(refused.split()) == (
+        f"Last connect refused for a wrong or missing password: {stamp} UTC from 203.0.113.7."
+    )

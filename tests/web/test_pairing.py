@@ -98,6 +98,21 @@ def test_progress_then_identifier_stops_the_polling(logged_in, world, waiting):
     assert "randomised (locally administered)" in html
 
 
+def test_identifier_before_any_plugged_status_marks_the_plugged_step_done(logged_in, world, waiting):
+    # Some chargers send Authorize before StatusNotification Preparing (issue 11).
+    assert world.authorize(f"VID:{VID}") == "Accepted"
+    html = partial(logged_in, waiting)
+    step = re.search(r'<li class="(\w+)" id="step-plugged">([^<]*)</li>', html)
+    assert step.group(1) == "done"
+    assert step.group(2).startswith("EV plugged in: CP-1 reported its identifier at ")
+    assert "Waiting for the EV to be plugged in" not in html
+
+
+def test_a_pairing_ended_before_the_ev_came_says_so(logged_in, waiting):
+    html = logged_in.post(f"/pairing/{waiting}/cancel", headers=HX).get_data(as_text=True)
+    assert '<li class="skipped" id="step-plugged">The EV was not reported plugged in</li>' in html
+
+
 def test_a_universal_mac_has_no_warning(logged_in, world, waiting):
     world.authorize(f"VID:{UNIVERSAL_VID}")
     html = partial(logged_in, waiting)

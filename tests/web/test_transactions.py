@@ -134,6 +134,41 @@ def test_detail_shows_vehicle_origin_and_meter_samples(logged_in, sessions):
     assert html.count("<tr><td>") == 3  # three meter samples
 
 
+def test_detail_chart_ends_at_the_stop_reading_like_the_energy(logged_in, sessions):
+    # The last sample reads 19 kWh; meterStop 23.456 kWh: chart and caption end where Energy does (issue 11).
+    html = logged_in.client.get(f"/transactions/{sessions[0]}").get_data(as_text=True)
+    desc = html.split('-desc">', 1)[1].split("</desc>", 1)[0]
+    assert "22.456 kWh delivered" in desc and "(4 readings)" in desc
+    assert '<strong id="energy">22.456 kWh</strong>' in html
+
+
+def add_201_session(app, **columns) -> int:
+    """Store a 2.0.1 session on CP-1 (whose Started event had no reading); return its id."""
+    with app.app_context(), writing() as session:
+        charger = chargers.by_box_id("CP-1")
+        row = Transaction(charger_id=charger.id, dedupe_key="tx-201", ocpp_tx_id="tx-201", start_time=T0, **columns)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_detail_says_the_start_reading_was_not_reported(app, logged_in, sessions):
+    counted = add_201_session(app, meter_start=149, energy_wh=456, counted_from=T0 + timedelta(minutes=5))
+    html = logged_in.client.get(f"/transactions/{counted}").get_data(as_text=True)
+    when = (T0 + timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M:%S")
+    expected = f"start reading not reported; energy counted from the first reading at {when} UTC"
+    assert expected in html and '<strong id="energy">0.456 kWh</strong>' in html
+
+
+def test_detail_makes_up_no_start_before_the_first_reading(app, logged_in, sessions):
+    waiting = add_201_session(app)
+    html = logged_in.client.get(f"/transactions/{waiting}").get_data(as_text=True)
+    assert "start reading not reported; energy is counted from the first reading" in html
+    assert "0.000 kWh <" not in html.split("Meter start", 1)[1].split("Meter stop", 1)[0]
+    plain = logged_in.client.get(f"/transactions/{sessions[0]}").get_data(as_text=True)
+    assert "start reading not reported" not in plain
+
+
 def test_detail_of_a_running_session(logged_in, sessions):
     html = logged_in.client.get(f"/transactions/{sessions[2]}").get_data(as_text=True)
     assert "still charging" in html and "No meter values reported." in html and "App" in html
