@@ -117,10 +117,11 @@ SCREENS = (
     ("chargers searched", "/chargers/?q=grw-0", {}, r'<tr id="charger-\d+"', 50),
     ("chargers offline unknown", "/chargers/?connection=offline&autocharge=unknown", {}, r'<tr id="charger-', 50),
     ("chargers row refresh", "/chargers/?status=accepted&page=2&per_page=10", ROWS_POLL, r'<tr id="charger-', 10),
-    ("charger detail", "/chargers/{charger}", {}, r'<option value="\d+"', 21),  # users, and the one connector
+    # 20 users, and the one connector in each of the start, unlock and trigger forms
+    ("charger detail", "/chargers/{charger}", {}, r'<option value="\d+"', 23),
     ("charger status poll", "/chargers/{charger}", HX, r"<tr", 0),
     ("charger user search", "/chargers/{charger}/start-users?user_q=grown", HX, r'<option value="\d+"', 20),
-    ("charger user search, no JS", "/chargers/{charger}?user_q=driver", {}, r'<option value="\d+"', 21),
+    ("charger user search, no JS", "/chargers/{charger}?user_q=driver", {}, r'<option value="\d+"', 23),
     ("pair screen", "/users/{user}/vehicles/{vehicle}/pair", {}, r'name="charger_id"', 20),
     ("pair search", "/users/{user}/vehicles/{vehicle}/pair?q=GRW", HX, r'name="charger_id"', 20),
     ("unknown identifiers", "/unknown-identifiers/", {}, r'<tr id="unknown-\d+"', 50),
