@@ -148,7 +148,9 @@ def test_listening_and_querying_never_block_the_gevent_hub(pg_database_url, wait
     done = subprocess.run(probe, capture_output=True, text=True, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     late, received = done.stdout.split()
-    assert float(late) < 0.1, f"the hub stalled {late} s while listening"
+    # A blocked hub would be late by the slow query's 0.5 s; on two cores shared with three other test workers a tick
+    # is sometimes ~0.13 s late from scheduling alone.
+    assert float(late) < 0.3, f"the hub stalled {late} s while listening"
     assert received == "c:hello"
 
 
