@@ -37,7 +37,7 @@ nginx:
 	  else echo "Install nginx (apt-get install nginx) for the deploy tests" >&2; exit 1; fi; }
 
 # Most tests wait on a real server subprocess or a browser, so four workers fit even on two cores.
-PYTEST_ARGS ?= -n 4
+PYTEST_ARGS ?= -n 4 --durations=15
 
 test: $(VENV)/.dev-deps browser nginx
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
