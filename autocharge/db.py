@@ -17,6 +17,14 @@ from .extensions import db
 _write_lock = threading.RLock()
 
 
+MAX_RECORD_ID = 2**31 - 1  # ids are 32-bit integers in both databases
+
+
+def is_record_id(value: int) -> bool:
+    """Tell whether a number can name a row: a larger one names nothing, and PostgreSQL refuses to compare it."""
+    return 0 < value <= MAX_RECORD_ID
+
+
 def utcnow() -> datetime:
     """Return the current UTC time as a naive datetime (how every column stores it)."""
     return datetime.now(UTC).replace(tzinfo=None)

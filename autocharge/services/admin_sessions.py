@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session, joinedload
 
-from ..db import utcnow, writing
+from ..db import is_record_id, utcnow, writing
 from ..extensions import db
 from ..models import AdminSession
 from . import NotFound, audit
@@ -24,7 +24,6 @@ from . import NotFound, audit
 TOUCH_EVERY = timedelta(minutes=1)
 # Rows of sessions long over are kept this long (the Admins screen's "last sign-in", what My account listed).
 RETENTION = timedelta(days=30)
-MAX_ID = 2**31 - 1  # ids past the column's range name no session (PostgreSQL would refuse to compare them)
 
 _BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
 _SYSTEMS = (("Android", "Android"), ("iPhone", "iOS"), ("iPad", "iOS"), ("Windows", "Windows"), ("Mac OS", "macOS"))
@@ -144,7 +143,7 @@ def end(token: str | None) -> None:
 
 def end_one(session_id: int, admin_id: int) -> None:
     """End one of the admin's own live sessions; raise NotFound for one that is not theirs or not live."""
-    if not 0 < session_id <= MAX_ID:
+    if not is_record_id(session_id):
         raise NotFound("That session has already ended.")
     with writing() as session:
         row = session.scalar(

@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..db import utcnow, writing, writing_or
+from ..db import is_record_id, utcnow, writing, writing_or
 from ..extensions import db
 from ..models import Admin, AdminSession
 from ..models.admin import ROLES
@@ -20,7 +20,6 @@ from .passwords import check_password, hash_password
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200  # a longer one is refused before it is hashed
-MAX_ID = 2**31 - 1  # ids past the column's range name nobody (PostgreSQL would refuse to compare them)
 DEFAULT_EMAIL = "admin@localhost"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -52,7 +51,7 @@ def generate_password() -> str:
 
 def get(admin_id: int) -> Admin:
     """Return the admin; raise NotFound."""
-    admin = db.session.get(Admin, admin_id) if 0 < admin_id <= MAX_ID else None
+    admin = db.session.get(Admin, admin_id) if is_record_id(admin_id) else None
     if admin is None:
         raise NotFound(f"Admin {admin_id} does not exist.")
     return admin
@@ -143,7 +142,9 @@ def _lock_for_change(session: Session, target_id: int) -> Admin:
     deadlock, and the second sees the first's change when it counts who is left.
     """
     session.scalars(_active_admins().order_by(Admin.id).with_for_update()).all()
-    admin = session.get(Admin, target_id, with_for_update=True, populate_existing=True) if target_id <= MAX_ID else None
+    admin = (
+        session.get(Admin, target_id, with_for_update=True, populate_existing=True) if is_record_id(target_id) else None
+    )
     if admin is None:
         raise NotFound(f"Admin {target_id} does not exist.")
     return admin

@@ -5,13 +5,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from .. import hotsql
-from ..db import utcnow, writing
+from ..db import is_record_id, utcnow, writing
 from ..models import RemoteStart, RfidTag, UnknownIdentifier, User, Vehicle
 from . import identifiers, pairing
 from .identifiers import Identifier
 
 ACCEPTED, BLOCKED, INVALID = "Accepted", "Blocked", "Invalid"
-MAX_ID = 2**31 - 1  # ids a charger sends beyond the column's range match nothing
 
 # Prebuilt Core reads (see services/dialect.py): every Authorize and every start runs them, and the ORM
 # versions (entity loading, a lazy load of the user) cost several times more per message.
@@ -116,7 +115,7 @@ def remote_start_owner(charger_id: int, remote_start_id: int) -> AuthResult | No
 
     Not bound by the one-time token's lifetime: the charger names the start it was asked for, whenever the car came.
     """
-    if not 0 < remote_start_id <= MAX_ID:
+    if not is_record_id(remote_start_id):
         return None
     remote = _read(_REMOTE_BY_ID, p_id=remote_start_id).first()
     if remote is None or remote.charger_id != charger_id:

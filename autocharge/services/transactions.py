@@ -13,13 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from .. import hotsql
-from ..db import writing
+from ..db import is_record_id, writing
 from ..extensions import db
 from ..models import MeterSample, RemoteStart, Transaction
 from . import NotFound, authorization, dialect
 from .authorization import AuthResult
 
-MAX_ID = 2**31 - 1  # a charger may send any integer; ids beyond the column's range match nothing
 BEGIN = "Transaction.Begin"
 
 # Prebuilt hot-path statements (see services/dialect.py): meter values arrive every few seconds per charger.
@@ -208,7 +207,7 @@ def stop(
 
     An unknown transaction is not an error: the charger must get a normal answer or it resends forever.
     """
-    if not 0 < transaction_id <= MAX_ID:
+    if not is_record_id(transaction_id):
         return None
     with writing():
         conn = hotsql.connection()
@@ -248,7 +247,7 @@ def add_samples(
                 return False
             _store_readings(row, samples)
             return True
-        if not 0 < transaction_id <= MAX_ID:
+        if not is_record_id(transaction_id):
             return False
         energy = _last_energy(samples)
         params = {

@@ -5,15 +5,14 @@ from urllib.parse import urlsplit
 
 from flask import Response, flash, make_response, redirect, render_template, request
 
+from ..db import MAX_RECORD_ID
 from ..extensions import htmx
 from ..services import ServiceError
-
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases: a longer number names nothing
 
 
 def record_id(raw: str) -> int:
     """Convert a form or query value to a record id; raise ValueError (so `.get(..., type=record_id)` gives None)."""
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_RECORD_ID:
         raise ValueError(f"not a record id: {raw[:30]!r}")
     return int(raw)
 
