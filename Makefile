@@ -2,21 +2,49 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench migrate browser nginx clean
+.PHONY: run test lint format bench migrate browser nginx clean lock check-lock
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.run-deps: requirements.txt | $(BIN)/activate
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+# Dependencies come from the locks (requirements*.txt: every package pinned, with hashes), made by `make lock` from the
+# short hand-edited lists requirements*.in. uv installs a lock exactly: what it no longer lists is removed. uv is in the
+# lock too; pip installs that one entry first, hash checked.
+$(UV): | $(BIN)/activate
+	awk '/^uv==/ {p = 1; print; next} p && /^ +--hash/ {print; next} {p = 0}' requirements.txt > $(VENV)/uv.txt
+	$(BIN)/pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(VENV)/uv.txt
+
+SYNC := $(UV) pip sync -q --require-hashes --python $(BIN)/python
+
+$(VENV)/.run-deps: requirements.txt | $(UV)
+	$(SYNC) requirements.txt
 	touch $@
 
-$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(BIN)/activate
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(UV)
+	$(SYNC) requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
+
+# Resolve requirements*.in into the locks; pins already in a lock stay unless LOCK_ARGS says otherwise:
+# make lock LOCK_ARGS="--upgrade-package werkzeug" (one package) or LOCK_ARGS=--upgrade (all not pinned in the .in).
+LOCK_ARGS ?=
+COMPILE = $(CURDIR)/$(UV) pip compile -q --generate-hashes --python-version 3.11 --python-platform linux \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
+LOCK = $(COMPILE) requirements.in -o requirements.txt && $(COMPILE) requirements-dev.in -o requirements-dev.txt
+
+lock: | $(UV)
+	$(LOCK)
+
+# Fails when the locks are not what `make lock` makes of requirements*.in (asks PyPI; .ci/run runs it).
+check-lock: | $(UV)
+	rm -rf $(VENV)/lock-check && mkdir $(VENV)/lock-check
+	cp requirements.in requirements-dev.in requirements.txt requirements-dev.txt $(VENV)/lock-check/
+	cd $(VENV)/lock-check && $(LOCK)
+	diff -u requirements.txt $(VENV)/lock-check/requirements.txt
+	diff -u requirements-dev.txt $(VENV)/lock-check/requirements-dev.txt
 
 migrate: $(VENV)/.run-deps
 	$(BIN)/flask --app app db upgrade
