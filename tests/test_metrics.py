@@ -3,11 +3,11 @@
 import pytest
 
 from autocharge import metrics
-from autocharge.csms.validation import known_actions
 from autocharge.db import utcnow
 from autocharge.extensions import db
 from autocharge.models import ChargerCommand
 from autocharge.services import admins, chargers
+from autocharge.wire.schemas import known_actions
 
 TOKEN = "scrape-secret"
 

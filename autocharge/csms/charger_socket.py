@@ -1,7 +1,6 @@
 """A live charger socket: serialized sends, and calls to the charger awaiting their answer."""
 
 import contextlib
-import json
 import socket
 import time
 import uuid
@@ -11,6 +10,7 @@ from gevent.event import AsyncResult
 from gevent.lock import Semaphore
 from geventwebsocket.exceptions import WebSocketError
 
+from ..wire.codec import call_frame
 from .errors import CallFailed, CallTimeout, ConnectionClosed
 from .websocket import OcppWebSocket
 
@@ -64,7 +64,7 @@ class Connection:
             unique_id = str(uuid.uuid4())
             result = self._pending[unique_id] = AsyncResult()
             try:
-                self.send(json.dumps([2, unique_id, action, payload], separators=(",", ":")))
+                self.send(call_frame(unique_id, action, payload))
                 return result.get(timeout=max(0.0, deadline - time.monotonic()))
             except Timeout:
                 raise CallTimeout(f"{self.charge_box_id} did not answer {action} within {timeout:g} s.") from None

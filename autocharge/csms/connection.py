@@ -12,7 +12,8 @@ from geventwebsocket.exceptions import WebSocketError
 from .. import hotsql, metrics
 from ..extensions import db
 from ..services import charger_state
-from . import dispatcher, last_seen, registry, validation
+from ..wire import schemas
+from . import dispatcher, last_seen, registry
 from .charger_socket import Connection
 from .pace import Pace
 from .websocket import OcppWebSocket
@@ -93,7 +94,7 @@ def _handle(app: Flask, conn: Connection, text: str | bytes) -> str | None:
     started = time.perf_counter()
     try:
         reply = dispatcher.handle(conn, text)
-        metrics.frame(validation.known_actions(conn.version), text, reply, time.perf_counter() - started)
+        metrics.frame(schemas.known_actions(conn.version), text, reply, time.perf_counter() - started)
         _mark_seen(app, conn)
         return reply
     except Exception:  # a bug outside the handlers (they answer InternalError themselves): keep the socket

@@ -26,13 +26,14 @@ import re
 from dataclasses import dataclass
 from types import ModuleType
 
-from . import codec, v16, v201, validation
+from ..wire import codec, schemas
+from ..wire.codec import CALL, CALL_ERROR, CALL_RESULT, error_frame
+from ..wire.schemas import Violation
+from . import v16, v201
 from .errors import CallFailed
-from .validation import Violation
 
 log = logging.getLogger("autocharge.ocpp")
 
-CALL, CALL_RESULT, CALL_ERROR = 2, 3, 4
 LENGTHS = {CALL: 4, CALL_RESULT: 3, CALL_ERROR: 5}
 UNREADABLE_ID = "-1"
 MAX_ID = 36  # OCPP-J: a messageId is at most 36 characters (a UUID)
@@ -84,7 +85,7 @@ def handle(conn, text: str | bytes) -> str | None:
     except RecursionError:  # JSON nested deeper than Python recurses: a malformed message, not our failure
         log.info("%s: message nested too deeply", conn.charge_box_id)
         return error_frame(call_id(text) or UNREADABLE_ID, protocol.format_code, "Message is nested too deeply.")
-    return json.dumps([CALL_RESULT, unique_id, codec.to_payload(result)], separators=(",", ":"))
+    return codec.result_frame(unique_id, codec.to_payload(result))
 
 
 def call_id(text: str | bytes) -> str | None:
@@ -128,7 +129,7 @@ def parse(protocol: Protocol, text: str | bytes) -> list:
 
 def _call(protocol: Protocol, conn, unique_id: str, action: str, payload: dict):
     """Route a Call to its handler and return the handler's call_result; raise FrameError."""
-    if action not in validation.known_actions(protocol.version):
+    if action not in schemas.known_actions(protocol.version):
         raise FrameError("NotImplemented", f"Unknown action {action[:60]}.", unique_id)
     handler = getattr(protocol.handlers, "on_" + codec.snake(action), None)
     if handler is None:
@@ -140,7 +141,7 @@ def _call(protocol: Protocol, conn, unique_id: str, action: str, payload: dict):
             unique_id,
         )
     try:
-        validation.validate(protocol.version, action, payload)
+        schemas.validate(protocol.version, action, payload)
     except Violation as exc:
         raise FrameError(exc.code, exc.description, unique_id) from None
     try:
@@ -161,8 +162,3 @@ def _answer_received(conn, message: list) -> None:
         found = conn.resolve(unique_id, error=error)
     if not found:
         log.info("%s: answer to unknown or timed-out call %s", conn.charge_box_id, message[1])
-
-
-def error_frame(unique_id: str, code: str, description: str, details: dict | None = None) -> str:
-    """Return a CallError frame."""
-    return json.dumps([CALL_ERROR, unique_id, code, description[:255], details or {}], separators=(",", ":"))

@@ -1,7 +1,7 @@
 """Reading OCPP meterValue lists (1.6 and 2.0.1 shapes) into the back office's meter samples."""
 
 from ..services.transactions import Sample
-from .codec import parse_time
+from ..wire.codec import parse_time
 
 # Measurand -> (Sample field, unit assumed when none is given). 1.6 defaults the measurand to the
 # energy register when a sampledValue omits it.

@@ -7,8 +7,8 @@ from ocpp.v16.datatypes import IdTagInfo
 from ocpp.v16.enums import AuthorizationStatus, DataTransferStatus, RegistrationStatus
 
 from ..services import authorization, charger_state, transactions
+from ..wire.codec import now_iso, parse_time
 from . import meter
-from .codec import now_iso, parse_time
 
 log = logging.getLogger("autocharge.ocpp")
 

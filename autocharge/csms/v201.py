@@ -7,8 +7,8 @@ from ocpp.v201.datatypes import IdTokenInfoType
 from ocpp.v201.enums import AuthorizationStatusEnumType, DataTransferStatusEnumType, RegistrationStatusEnumType
 
 from ..services import authorization, charger_state, transactions
+from ..wire.codec import now_iso, parse_time
 from . import meter
-from .codec import now_iso, parse_time
 
 log = logging.getLogger("autocharge.ocpp")
 

@@ -293,7 +293,7 @@ class Simulator:
         try:
             schemas.validate(self.version, action, payload)
         except schemas.SchemaViolation as exc:
-            raise Refusal("FormationViolation" if self.version == "1.6" else "FormatViolation", str(exc)) from exc
+            raise Refusal(exc.code, str(exc)) from exc
         try:
             answer = self.dialect.answer(action, payload)
             schemas.validate(self.version, action, answer.payload, response=True)

@@ -16,8 +16,9 @@ from urllib.parse import quote
 
 import websocket
 
+from ..wire.codec import CALL, CALL_ERROR, CALL_RESULT, call_frame, error_frame, result_frame
+
 SUBPROTOCOLS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
-CALL, CALLRESULT, CALLERROR = 2, 3, 4
 _CLOSED = object()  # put in the raw queue when the socket closes
 
 
@@ -153,7 +154,7 @@ class Link:
             waiter = _Waiter()
             self._pending[unique_id] = waiter
             try:
-                self.send_raw(json.dumps([CALL, unique_id, action, payload], separators=(",", ":")))
+                self.send_raw(call_frame(unique_id, action, payload))
                 if not waiter.event.wait(timeout):
                     raise CallTimeout(f"The CSMS did not answer {action} within {timeout:g} s.")
             finally:
@@ -163,18 +164,18 @@ class Link:
         frame = waiter.frame
         if frame is None:
             raise ConnectionLost(f"The connection closed before the CSMS answered {action}.")
-        if frame[0] == CALLERROR:
+        if frame[0] == CALL_ERROR:
             code, description, details = (list(frame[2:5]) + [None, None, None])[:3]
             raise CallErrorReceived(str(code), str(description), details)
         return frame[2]
 
     def reply(self, unique_id: str, payload: Any) -> None:
         """Answer one of the CSMS's Calls."""
-        self.send_raw(json.dumps([CALLRESULT, unique_id, payload], separators=(",", ":")))
+        self.send_raw(result_frame(unique_id, payload))
 
     def reply_error(self, unique_id: str, code: str, description: str) -> None:
         """Answer one of the CSMS's Calls with a CallError."""
-        self.send_raw(json.dumps([CALLERROR, unique_id, code, description, {}], separators=(",", ":")))
+        self.send_raw(error_frame(unique_id, code, description))
 
     def send_raw(self, text: str) -> None:
         """Send one text frame as is; raise ConnectionLost."""
@@ -242,7 +243,7 @@ class Link:
         except ValueError:
             frame = None
         if isinstance(frame, list) and len(frame) >= 3 and isinstance(frame[1], str):
-            if frame[0] in (CALLRESULT, CALLERROR) and frame[1] in self._pending:
+            if frame[0] in (CALL_RESULT, CALL_ERROR) and frame[1] in self._pending:
                 waiter = self._pending[frame[1]]
                 waiter.frame = frame
                 waiter.event.set()

@@ -2,23 +2,18 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
+from ..wire import codec
+from ..wire.codec import now_iso
 
 if TYPE_CHECKING:
     from .core import Simulator
 
 
-def now_iso() -> str:
-    """Return the current UTC time as OCPP writes it (ISO 8601, milliseconds, Z)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def to_payload(message: Any) -> dict:
     """Return an `ocpp` call/call_result dataclass as a camelCase JSON payload without empty fields."""
-    return remove_nones(snake_to_camel_case(serialize_as_dict(message)))
+    return codec.to_payload(message)
 
 
 @dataclass

@@ -1,4 +1,10 @@
-"""Validating incoming OCPP requests against the ocpp package's JSON schemas, and naming the CallError."""
+"""The OCPP JSON schemas shipped with the `ocpp` package, compiled once with fastjsonschema, and the CallError code
+for each way a payload can break them.
+
+The one schema loader of the back office and the simulator. fastjsonschema turns a schema into Python code once; the
+`ocpp` package's own check (jsonschema's Draft4Validator) interprets the schema for every message and is about 10-40
+times slower per message (bench/ocpp_codec.py, README "One codec").
+"""
 
 import json
 import os
@@ -59,17 +65,26 @@ SHARED = {
 
 @cache
 def known_actions(version: str) -> frozenset[str]:
-    """Return every action a charger may send in this OCPP version (the request schemas shipped)."""
+    """Return every action of this OCPP version, either way (one per request schema shipped)."""
     folder = SCHEMAS.format(folder=FOLDERS[version])
     suffix = SUFFIXES[version] + ".json"
     names = (name[: -len(suffix)] for name in os.listdir(folder) if name.endswith(suffix))
     return frozenset(name for name in names if not name.endswith("Response"))
 
 
+def schema_name(version: str, action: str, response: bool = False) -> str:
+    """Return the schema file name (without .json) of an action's request or response."""
+    return f"{action}Response" if response else f"{action}{SUFFIXES[version]}"
+
+
 @cache
-def validator(version: str, action: str) -> Callable[[dict], object]:
-    """Return the compiled validator of an action's request (compiled once, on first use)."""
-    path = os.path.join(SCHEMAS.format(folder=FOLDERS[version]), f"{action}{SUFFIXES[version]}.json")
+def validator(version: str, action: str, response: bool = False) -> Callable[[dict], object] | None:
+    """Return the compiled validator of an action's request or response (None if the version has no such action)."""
+    if not action.isalnum():  # an action name from the wire must not become a path
+        return None
+    path = os.path.join(SCHEMAS.format(folder=FOLDERS[version]), schema_name(version, action, response) + ".json")
+    if not os.path.exists(path):
+        return None
     # The 2.0.1 schema files start with a byte order mark.
     with open(path, encoding="utf-8-sig") as f:
         schema = json.load(f)
@@ -84,10 +99,13 @@ def code_for(version: str, rule: str | None) -> str:
     return per_version.get(rule) or SHARED.get(rule) or per_version["default"]
 
 
-def validate(version: str, action: str, payload: dict) -> None:
-    """Check a request payload against its schema; raise Violation with the CallError code."""
+def validate(version: str, action: str, payload: dict, response: bool = False) -> None:
+    """Check a request (or response) payload against its schema; raise Violation with the CallError code."""
+    check = validator(version, action, response)
+    if check is None:
+        raise Violation("NotImplemented", f"OCPP {version} has no action {action[:60]}.")
     try:
-        validator(version, action)(payload)
+        check(payload)
     except fastjsonschema.JsonSchemaValueException as exc:
         raise Violation(code_for(version, exc.rule), _describe(exc)) from None
 
