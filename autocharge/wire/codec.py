@@ -63,11 +63,20 @@ def to_kwargs(data: Any) -> Any:
     return data
 
 
+@cache
+def _keys(cls: type) -> tuple[tuple[str, str], ...]:
+    """Return a dataclass's fields as (attribute, OCPP key) pairs."""
+    return tuple((field.name, camel(field.name)) for field in dataclasses.fields(cls))
+
+
 def to_payload(value: Any) -> Any:
     """Return an ocpp dataclass (or dict) as a JSON-ready camelCase payload, leaving out None fields."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        items = ((f.name, getattr(value, f.name)) for f in dataclasses.fields(value))
-        return {camel(k): to_payload(v) for k, v in items if v is not None}
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool:
+        return value
+    if hasattr(kind, "__dataclass_fields__") and not isinstance(value, type):
+        items = ((key, getattr(value, name)) for name, key in _keys(kind))
+        return {key: to_payload(v) for key, v in items if v is not None}
     if isinstance(value, dict):
         return {camel(k): to_payload(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
