@@ -3,8 +3,9 @@
 //   role=status area): say at once that it is on its way, and show the answer when it comes, a refused form (422)
 //   included, which htmx would not swap by itself. Other failures (a lost connection, an error page) are said in
 //   words there too. Its button is disabled meanwhile by hx-disabled-elt.
-// - A plain form with data-confirm (Block, Reject, Remove, Disable...) asks first and is not sent unless confirmed.
-//   It stays a plain POST, so what follows is what follows without JavaScript (a redirect, a flash, a whole page);
+// - A plain form with data-confirm (Block, Reject, Remove, Disable...) asks first and is not sent unless confirmed;
+//   once confirmed it says so (confirmed=yes), as the confirmation page does that the server shows without
+//   JavaScript. It stays a plain POST, so what follows is what follows without JavaScript (a redirect, a flash);
 //   htmx's hx-confirm only asks before requests htmx itself sends, as the charger page's Hard reset does.
 (function () {
   "use strict";
@@ -48,7 +49,19 @@
   });
 
   document.addEventListener("submit", function (event) {
-    var question = event.target.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) event.preventDefault();
+    var form = event.target;
+    var question = form.getAttribute("data-confirm");
+    if (!question) return;
+    if (!window.confirm(question)) {
+      event.preventDefault();
+      return;
+    }
+    if (!form.querySelector("input[name=confirmed]")) {
+      var said = document.createElement("input");
+      said.type = "hidden";
+      said.name = "confirmed";
+      said.value = "yes";
+      form.appendChild(said);
+    }
   }, true);
 })();
