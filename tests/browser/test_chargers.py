@@ -11,6 +11,7 @@ from autocharge.db import writing
 from autocharge.models import User
 from autocharge.services import chargers, users
 from autocharge.simulator import Simulator
+from autocharge.simulator.link import CallTimeout
 
 
 @pytest.fixture
@@ -221,3 +222,42 @@ def test_unlock_and_trigger_from_the_charger_page(admin_page, charger_id, simula
     page.get_by_role("button", name="Trigger").click()
     expect(page.locator("#command-result")).to_have_text("CP-1 accepted the Heartbeat trigger.")
     assert simulator.wait_for("TriggerMessage") == {"requestedMessage": "Heartbeat"}
+
+
+def test_stop_stays_pending_and_focused_across_status_polls_until_the_charger_answers(
+    admin_page, sqlite_app, charger_id, simulator
+):
+    with sqlite_app.app_context():
+        users.add_tag(users.add_user("Alice Driver", "alice@example.com").id, "TAG1")
+    page = admin_page
+    _online(page, simulator, charger_id)
+    simulator.plug_in(1)
+    tx_id = simulator.start_transaction(1, id_tag="TAG1", meter_start=1000)["transactionId"]
+    stop = page.get_by_role("button", name=f"Stop transaction {tx_id}")
+    expect(stop).to_be_visible(timeout=8000)
+    simulator.auto_answer = False  # the charger is slow to answer: the test answers after a few polls
+    stop.focus()
+    page.keyboard.press("Enter")
+    result = page.locator("#command-result")
+    expect(result).to_have_text(f"Asking CP-1 to stop transaction {tx_id}…")
+    frame = json.loads(simulator.recv_raw(timeout=5))
+    assert frame[2] == "RemoteStopTransaction"
+    page.evaluate(
+        "window.__polls = 0; document.addEventListener('htmx:afterSettle', e => {"
+        " if (e.detail.target.id === 'charger-status') window.__polls += 1; })"
+    )
+    page.wait_for_function("() => window.__polls >= 2", timeout=10_000)  # two status polls morphed meanwhile
+    expect(stop).to_be_disabled()
+    expect(stop).to_be_focused()
+    expect(result).to_have_text(f"Asking CP-1 to stop transaction {tx_id}…")
+    page.keyboard.press("Enter")  # pressed again while pending: nothing more is sent
+
+    simulator.link.reply(frame[1], {"status": "Accepted"})
+    expect(result).to_have_text("CP-1 accepted the remote stop.")
+    expect(stop).to_be_enabled()  # the charger has not stopped yet (the test holds it): Stop may be pressed again
+    expect(stop).to_be_focused()
+    try:
+        extra = simulator.recv_raw(timeout=1)
+    except CallTimeout:
+        extra = None
+    assert extra is None
