@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_app  # the root conftest (tests/ is on sys.path)
 from axe_playwright_python.sync_playwright import Axe
+from conftest import ROOT, make_app  # the root conftest (tests/ is on sys.path)
 from playwright.sync_api import Locator, Page, sync_playwright
 
 from autocharge.extensions import db

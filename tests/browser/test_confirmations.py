@@ -100,10 +100,11 @@ def test_without_javascript_each_asks_on_a_page_of_its_own(browser, server, view
 
 def test_with_javascript_each_asks_in_a_dialog_and_its_page_passes_axe(admin_page, actions):
     page = admin_page
+    asked: list[str] = []
     for action in actions:
         page.goto(action.page)
         button = page.get_by_role("button", name=action.button, exact=True)
-        asked = []
+        asked.clear()
         page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
         button.click()
         assert len(asked) == 1 and asked[0].startswith(action.question), asked
