@@ -69,6 +69,15 @@
     all[(i + step + all.length) % all.length].focus();
   }
 
+  // htmx keeps a copy of the page as HTML for the back button: a style="" attribute (what setting the position
+  // leaves, even once cleared) would come back from it as inline style, which the Content-Security-Policy refuses.
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    closeAll(null);
+    document.querySelectorAll(".menu-list[style]").forEach(function (list) {
+      list.removeAttribute("style");
+    });
+  });
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest(".menu-button");
     if (button) {

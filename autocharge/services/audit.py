@@ -36,6 +36,7 @@ ACTIONS = {
     "transaction.token_revealed": "Id token revealed",
     "transaction.ended_by_hand": "Session ended by hand",
     "transaction.closed_after_reboot": "Session closed: charger rebooted",
+    "transaction.corrected_after_reboot": "Session corrected: the charger's late stop",
     "charger.added": "Charger added",
     "charger.accepted": "Charger accepted",
     "charger.rejected": "Charger rejected",

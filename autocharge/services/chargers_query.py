@@ -24,7 +24,7 @@ class ChargerFilter:
     """What to narrow the chargers to; empty or None means "any"."""
 
     search: str = ""  # part of the charge box id, vendor, model or serial number
-    status: str | None = None  # a registration, "charging", or a connector state
+    status: str | None = None  # a registration, "charging", or a connector state (online chargers only)
     connection: str | None = None  # online / offline
     autocharge: str | None = None  # supported / unsupported / unknown
 
@@ -50,7 +50,9 @@ def conditions(flt: ChargerFilter) -> list:
         states = sa.select(Connector.charger_id).where(
             Connector.status == CONNECTOR_STATES[flt.status], Connector.connector_id > 0
         )
-        found.append(Charger.id.in_(states))
+        # An offline charger's connectors are unknown (the list shows "Offline · last Faulted"): its last report is
+        # no longer a state, so it is not counted as faulted or unavailable.
+        found.extend((Charger.id.in_(states), Charger.online.is_(True)))
     if flt.connection:
         found.append(Charger.online.is_(flt.connection == "online"))
     if flt.autocharge:

@@ -20,8 +20,9 @@ CHARGER_FIGURES = {
     "offline": ChargerFilter(connection="offline"),
     "faulted": ChargerFilter(status="faulted"),
     "pending": ChargerFilter(status="pending"),
-    "charging": ChargerFilter(status="charging"),
 }
+# Where "connectors charging" leads: the online chargers with a session running, whose connectors those are.
+CHARGING = ChargerFilter(status="charging", connection="online")
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class Figures:
     offline: int
     faulted: int
     pending: int
-    charging: int  # chargers with a session running
+    connectors_charging: int  # connectors of online chargers with a session running
     active_sessions: int
     energy_today_wh: int  # of the sessions started today, whenever they end
     energy_month_wh: int  # of the sessions started this month
@@ -70,6 +71,20 @@ class Figures:
 def _count(model, *where) -> sa.ScalarSelect:
     """Return a scalar subquery counting the rows of `model` that match `where`."""
     return sa.select(sa.func.count()).select_from(model).where(*where).scalar_subquery()
+
+
+def _connectors_charging() -> sa.ScalarSelect:
+    """Return a scalar subquery counting the connectors with a session running on the chargers of CHARGING."""
+    # The active sessions only (few: one per busy connector), through ix_transaction_status_start. Distinct, so a
+    # session left open under a newer one on the same connector does not count that connector twice.
+    running = (
+        sa.select(Transaction.charger_id, Transaction.connector_id)
+        .join(Charger, Charger.id == Transaction.charger_id)
+        .where(Transaction.status == "active", *conditions(CHARGING))
+        .distinct()
+        .subquery()
+    )
+    return sa.select(sa.func.count()).select_from(running).scalar_subquery()
 
 
 def _energy(start: datetime, end: datetime) -> sa.ScalarSelect:
@@ -96,6 +111,7 @@ def _totals(now: datetime, month_first: date, month_last: date) -> dict[str, int
     figures = {name: _count(Charger, *conditions(flt)) for name, flt in CHARGER_FIGURES.items()}
     figures |= {
         "chargers": _count(Charger),
+        "connectors_charging": _connectors_charging(),
         "active_sessions": _count(Transaction, Transaction.status == "active"),
         "energy_today_wh": _energy(midnight, midnight + timedelta(days=1)),
         "energy_month_wh": _energy(_midnight(month_first), _midnight(month_last + timedelta(days=1))),

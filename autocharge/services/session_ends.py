@@ -6,7 +6,9 @@ close_after_reboot(), run periodically by every server process, closes a session
 its charger's last boot has passed with no word about it (its updated_at, which every message for it moves, is
 still before the boot), unless the charger reports the connector still charging and nothing newer started on it.
 Each close is one guarded UPDATE, so on PostgreSQL the processes racing for the same row close it once, and a
-StopTransaction landing in between wins. Energy is kept as last metered in both cases.
+StopTransaction landing in between wins. Energy is kept as last metered in both cases. A stop that arrives after
+all (a charger that came back late, or queued it longer than the grace period) still has the last word:
+correct_after_reboot() puts the charger's stop time, meter stop, energy and reason on the closed session, once.
 """
 
 from datetime import datetime, timedelta
@@ -150,3 +152,38 @@ def close_after_reboot(grace_seconds: float) -> list[int]:
                 audit.record("transaction.closed_after_reboot", "transaction", row.id, actor="system", detail=detail)
                 closed.append(row.id)
     return closed
+
+
+def correct_after_reboot(
+    charger_id: int, tx_id: int, stop_time: datetime, meter_stop: int | None, reason: str | None
+) -> bool:
+    """Give a session closed as rebooted the stop its charger reported after all; tell whether it was corrected.
+
+    Once: the guarded UPDATE matches only while the reason is still REBOOTED, so a retried stop (or a second
+    process) changes nothing. Without a meter stop (a 2.0.1 Ended event with no reading) the energy stays as metered.
+    """
+    values = {"stop_time": stop_time, "stop_reason": (reason or "Local")[:40]}
+    if meter_stop is not None:
+        energy = sa.case((Transaction.meter_start < meter_stop, meter_stop - Transaction.meter_start), else_=0)
+        values |= {"meter_stop": meter_stop, "energy_wh": energy}
+    with writing() as session:
+        done = session.execute(
+            sa.update(Transaction)
+            .where(
+                Transaction.id == tx_id,
+                Transaction.charger_id == charger_id,
+                Transaction.status == "completed",
+                Transaction.stop_reason == REBOOTED,
+            )
+            .values(**values)
+            .returning(Transaction.meter_stop, Transaction.energy_wh)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if done is not None:
+            detail = (
+                f"The charger reported the stop after the session was closed as rebooted: stopped "
+                f"{stop_time:%Y-%m-%d %H:%M:%S} UTC ({values['stop_reason']}), meter stop {done.meter_stop} Wh, "
+                f"energy {done.energy_wh} Wh."
+            )
+            audit.record("transaction.corrected_after_reboot", "transaction", tx_id, actor="charger", detail=detail)
+    return done is not None

@@ -16,7 +16,7 @@ from .. import hotsql
 from ..db import is_record_id, writing
 from ..extensions import db
 from ..models import MeterSample, RemoteStart, Transaction
-from . import NotFound, authorization, dialect
+from . import NotFound, authorization, dialect, session_ends
 from .authorization import AuthResult
 
 BEGIN = "Transaction.Begin"
@@ -226,6 +226,8 @@ def stop(
                 },
             )
         _insert_samples(row.id, samples)
+    if row.status != "active":  # a retry, or the stop of a session closed meanwhile as rebooted: the charger's word
+        session_ends.correct_after_reboot(charger_id, row.id, stop_time, meter_stop, reason)
     if not token:
         return None
     if _same_token(row.id_token, token):
@@ -290,9 +292,13 @@ def transaction_event(charger_id: int, event: TxEvent) -> str | None:
             by_token = authorization.authorize(charger_id, event.token, event.token_type)
             answer, result = by_token.status, result or by_token
     try:
-        _apply_event(charger_id, event, result)
+        tx_id, was_active = _apply_event(charger_id, event, result)
     except IntegrityError:  # a retry of the first event raced this one; apply again onto its row
-        _apply_event(charger_id, event, result)
+        tx_id, was_active = _apply_event(charger_id, event, result)
+    if event.kind == "Ended" and not was_active:  # a retry, or the end of a session closed meanwhile as rebooted
+        last = _last_energy(event.samples)
+        meter_stop = round(last) if last is not None else None
+        session_ends.correct_after_reboot(charger_id, tx_id, event.timestamp, meter_stop, event.stop_reason)
     return answer
 
 
@@ -312,8 +318,8 @@ def _record_periodic(charger_id: int, event: TxEvent) -> bool:
     return True
 
 
-def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> None:
-    """Create or update the event's transaction in one write."""
+def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> tuple[int, bool]:
+    """Create or update the event's transaction in one write; return its id and whether it was running."""
     first, last, begin = _first_reading(event.samples), _last_energy(event.samples), _begin_energy(event.samples)
     with writing():
         conn = hotsql.connection()
@@ -361,6 +367,7 @@ def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> 
         if start_changed or energy_changed:
             params = {"p_tx": tx_id, "p_start": meter_start, "p_energy": energy_wh, "p_from": counted_from}
             conn.execute(_SET_METER, params)
+    return tx_id, status == "active"
 
 
 def _start_of_new(event: TxEvent, first: Sample | None, begin: float | None) -> tuple[int, datetime | None]:

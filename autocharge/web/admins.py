@@ -10,7 +10,7 @@ from flask_login import current_user
 from ..models import Admin
 from ..models.admin import ROLES
 from ..services import NotFound, ServiceError, admins
-from .helpers import act, field_errors, form_page
+from .helpers import act, confirm_page, confirmed, field_errors, form_page
 from .roles import allow
 
 bp = Blueprint("admins", __name__, url_prefix="/admins")
@@ -71,8 +71,17 @@ def role(admin_id: int):
 @bp.route("/<int:admin_id>/disable", methods=["POST"])
 @allow("admin")
 def disable(admin_id: int):
-    """Disable another admin: they are signed out everywhere and cannot sign in."""
+    """Disable another admin once confirmed (a page asks first without JavaScript): they are signed out everywhere."""
     admin = get_admin(admin_id)
+    if not confirmed():
+        return confirm_page(
+            f"Disable {admin.email}?",
+            "They are signed out everywhere and cannot sign in until an admin enables them again.",
+            f"Disable {admin.email}",
+            {},
+            url_for("admins.index"),
+            "Admins",
+        )
     return act(
         lambda: admins.disable(admin.id, admin_id=current_user.id),
         f"{admin.email} is disabled and signed out everywhere.",

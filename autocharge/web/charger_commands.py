@@ -16,13 +16,12 @@ from ..extensions import htmx
 from ..models import Charger
 from ..services import ServiceError, commands
 from .chargers import detail_context, get_charger
-from .helpers import form_page, record_id, redirect_back
+from .helpers import confirm_page, confirmed, form_page, record_id, redirect_back
 from .roles import allow
 
 bp = Blueprint("charger_commands", __name__, url_prefix="/chargers")
 
 RESET_KINDS = ("Soft", "Hard")
-CONFIRMED = "yes"  # what a confirmed Hard reset carries (hx-confirm's hx-vals, or the confirmation page's form)
 
 
 @dataclass
@@ -157,7 +156,7 @@ def reset(charger_id: int):
     kind = request.form.get("kind", "Soft")
     if kind not in RESET_KINDS:
         return _show(charger, Outcome("error", "A reset is Soft or Hard."), 422)
-    if kind == "Hard" and request.form.get("confirmed") != CONFIRMED:
+    if kind == "Hard" and not confirmed():
         return _confirm_hard_reset(charger)
     return _send(charger, lambda: commands.reset(charger.id, kind, admin_id=current_user.id))
 
@@ -166,16 +165,13 @@ def _confirm_hard_reset(charger: Charger):
     """Ask whether to hard reset the charger, on a page of its own (htmx asks in a dialog before posting)."""
     if htmx:
         return _show(charger, Outcome("error", "Confirm the hard reset first."), 422)
-    here = url_for("chargers.detail", charger_id=charger.id)
-    return form_page(
-        "confirm.html",
-        title=f"Hard reset {charger.charge_box_id}?",
-        explanation="It restarts at once, ending any charging session on it. A soft reset waits until it is idle.",
-        action=url_for("charger_commands.reset", charger_id=charger.id),
-        fields={"kind": "Hard", "confirmed": CONFIRMED},
-        confirm=f"Hard reset {charger.charge_box_id}",
-        back=here,
-        back_label=f"Back to {charger.charge_box_id}",
+    return confirm_page(
+        f"Hard reset {charger.charge_box_id}?",
+        "It restarts at once, ending any charging session on it. A soft reset waits until it is idle.",
+        f"Hard reset {charger.charge_box_id}",
+        {"kind": "Hard"},
+        url_for("chargers.detail", charger_id=charger.id),
+        f"Back to {charger.charge_box_id}",
     )
 
 

@@ -9,7 +9,7 @@ from ..models import Charger
 from ..services import NotFound, ServiceError, chargers, chargers_query, transactions_query, users_query
 from ..services.chargers_query import ChargerFilter
 from ..services.paging import clamp_per_page
-from .helpers import act, field_errors, form_page, page_or_partial
+from .helpers import act, confirm_page, confirmed, field_errors, form_page, page_or_partial
 from .roles import allow
 from .tables import kept, page_number, table_response
 
@@ -149,9 +149,18 @@ def start_users(charger_id: int):
 @bp.route("/<int:charger_id>/registration", methods=["POST"])
 @allow("operator")
 def registration(charger_id: int):
-    """Accept or reject a charger (or put it back to pending)."""
+    """Accept a charger, reject it once confirmed (without JavaScript a page asks first), or set it pending."""
     charger = get_charger(charger_id)
     choice = request.form.get("registration", "")
+    if choice == "rejected" and not confirmed():
+        return confirm_page(
+            f"Reject {charger.charge_box_id}?",
+            "It cannot charge until you accept it again.",
+            f"Reject {charger.charge_box_id}",
+            {"registration": "rejected"},
+            url_for("chargers.detail", charger_id=charger.id),
+            "Back",
+        )
     return act(
         lambda: chargers.set_registration(charger.id, choice, admin_id=current_user.id),
         f"{charger.charge_box_id} is now {choice}.",
@@ -175,9 +184,18 @@ def autocharge(charger_id: int):
 @bp.route("/<int:charger_id>/password", methods=["POST"])
 @allow("operator")
 def password(charger_id: int):
-    """Generate, set or remove the charger's OCPP password; a generated one is shown once, here."""
+    """Generate, set or remove (once confirmed) the charger's OCPP password; a generated one is shown once, here."""
     charger = get_charger(charger_id)
     action = request.form.get("action", "")
+    if action == "remove" and not confirmed():
+        return confirm_page(
+            f"Remove the OCPP password of {charger.charge_box_id}?",
+            "Anyone who knows its charge box id can then connect as it.",
+            "Remove the password",
+            {"action": "remove"},
+            url_for("chargers.detail", charger_id=charger.id),
+            f"Back to {charger.charge_box_id}",
+        )
     try:
         if action == "generate":
             chosen = ""  # set_password generates one for ""

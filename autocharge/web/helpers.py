@@ -9,6 +9,8 @@ from ..db import MAX_RECORD_ID
 from ..extensions import htmx
 from ..services import ServiceError
 
+CONFIRMED = "yes"  # what a confirmed destructive form carries (the dialog's hidden field, hx-vals, or the confirm page)
+
 
 def record_id(raw: str) -> int:
     """Convert a form or query value to a record id; raise ValueError (so `.get(..., type=record_id)` gives None)."""
@@ -71,3 +73,24 @@ def act(call: Callable[[], object], done: str, back: str) -> Response:
     else:
         flash(done, "success")
     return redirect_back(back)
+
+
+def confirmed() -> bool:
+    """Tell whether the form says its destructive action was confirmed (in the dialog, or on the confirmation page)."""
+    return request.form.get("confirmed") == CONFIRMED
+
+
+def confirm_page(title: str, explanation: str, confirm: str, fields: dict[str, str], back: str, back_label: str):
+    """Ask on a page of its own before a destructive action (no JavaScript): it posts `fields` again, confirmed."""
+    if request.form.get("next"):
+        fields = {**fields, "next": safe_target(request.form["next"], back)}
+    return form_page(
+        "confirm.html",
+        title=title,
+        explanation=explanation,
+        action=request.path,
+        fields={**fields, "confirmed": CONFIRMED},
+        confirm=confirm,
+        back=safe_target(request.form.get("next"), back),
+        back_label=back_label,
+    )

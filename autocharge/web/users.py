@@ -8,7 +8,7 @@ from ..models import User
 from ..services import NotFound, ServiceError, exports, users, users_query
 from ..services.paging import clamp_per_page
 from ..services.users_query import UserFilter
-from .helpers import act, field_errors, form_page
+from .helpers import act, confirm_page, confirmed, field_errors, form_page
 from .roles import allow
 from .tables import (
     columns_response,
@@ -123,9 +123,18 @@ def edit(user_id: int):
 @bp.route("/<int:user_id>/status", methods=["POST"])
 @allow("operator")
 def status(user_id: int):
-    """Block or unblock a user."""
+    """Block a user once confirmed (without JavaScript a page asks first), or unblock them."""
     user = get_user(user_id)
     choice = request.form.get("status", "")
+    if choice == "blocked" and not confirmed():
+        return confirm_page(
+            f"Block {user.name}?",
+            "Their RFID tags and vehicles stop starting charging sessions until you unblock them.",
+            f"Block {user.name}",
+            {"status": "blocked"},
+            url_for("users.index"),
+            "Back",
+        )
     said = "blocked: their tags and vehicles no longer start charging" if choice == "blocked" else "active again"
     return act(
         lambda: users.set_status(user.id, choice, admin_id=current_user.id),
@@ -158,8 +167,20 @@ def add_tag(user_id: int):
 @bp.route("/<int:user_id>/tags/<int:tag_id>/delete", methods=["POST"])
 @allow("operator")
 def remove_tag(user_id: int, tag_id: int):
-    """Take an RFID tag away from the user."""
+    """Take an RFID tag away from the user once confirmed (without JavaScript a page asks first)."""
     user = get_user(user_id)
+    if not confirmed():
+        tag = next((tag for tag in user.tags if tag.id == tag_id), None)
+        if tag is None:
+            abort(404, f"{user.name} has no tag {tag_id}.")
+        return confirm_page(
+            f"Remove a tag from {user.name}?",
+            f"Tag {tag.tag} no longer starts charging for {user.name}.",
+            f"Remove tag {tag.tag}",
+            {},
+            url_for("users.edit", user_id=user.id),
+            f"Back to {user.name}",
+        )
     try:
         users.remove_tag(user.id, tag_id, admin_id=current_user.id)
     except NotFound as exc:

@@ -1,15 +1,18 @@
 """Browser fixtures: Debian's chromium driven by Playwright against the real server on a SQLite file.
 
 `admin_page` is a logged-in page; `sqlite_app` is an app on the server's database for seeding data
-and checking what the server stored. Screenshots of failed tests go to test-artifacts/.
+and checking what the server stored. Pages are 1366 px wide; `@both_widths` runs a test at 1366 and at 390 px (a
+phone). A page that logs an error to the console (a refused script or style under the Content-Security-Policy, a
+script error) fails its test. Screenshots of failed tests go to test-artifacts/.
 """
 
 import re
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from conftest import ROOT, make_app  # the root conftest (tests/ is on sys.path)
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Locator, Page, sync_playwright
 
 from autocharge.extensions import db
 from autocharge.services import admins
@@ -27,6 +30,13 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 HOME = re.compile(r"^https?://[^/]+/$")  # the Home screen's URL, where a login lands
+LAPTOP = {"width": 1366, "height": 860}
+PHONE = {"width": 390, "height": 844}
+both_widths = pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366px", "390px"], indirect=True)
+AXE = Axe()  # axe-core as the package bundles it (axe-playwright-python): no download at test time
+# What a page may say on the console: the browser's own line for a 4xx answer that the page shows (a refused form's
+# 422, a 404 page). Anything else (a script error, a CSP refusal) fails the test.
+EXPECTED_CONSOLE = re.compile(r"^Failed to load resource: the server responded with a status of 4\d\d")
 
 
 def pytest_collection_modifyitems(items):
@@ -65,17 +75,31 @@ def server(sqlite_app, sqlite_url, live_server_factory):
 
 
 @pytest.fixture
-def page(browser, server, request):
-    """Return a fresh browser page whose relative URLs go to the server; screenshot it if the test fails."""
-    context = browser.new_context(base_url=server.url, viewport={"width": 1366, "height": 860})
+def viewport(request) -> dict:
+    """Return the page's size: 1366 px wide, or each width of @both_widths in turn."""
+    return getattr(request, "param", LAPTOP)
+
+
+@pytest.fixture
+def page(browser, server, request, viewport):
+    """Return a fresh browser page whose relative URLs go to the server; screenshot it if the test fails.
+
+    The test fails if the page logged an error to the console (other than a 4xx answer it shows).
+    """
+    context = browser.new_context(base_url=server.url, viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    unexpected = [text for text in errors if not EXPECTED_CONSOLE.match(text)]
+    assert not unexpected or (report is not None and report.failed), f"console errors: {unexpected}"
 
 
 def log_in(page: Page, email: str = EMAIL, password: str = PASSWORD) -> None:
@@ -93,3 +117,34 @@ def admin_page(page) -> Page:
     page.wait_for_url(HOME)  # a login lands on the Home screen
     page.goto("/chargers/")
     return page
+
+
+def main_nav(page: Page) -> Locator:
+    """Return the main navigation, unfolded first when it hides behind the Menu button (below 1100 px)."""
+    toggle = page.get_by_role("button", name="Menu")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    return page.get_by_role("navigation", name="Main")
+
+
+def overflow(page: Page) -> int:
+    """Return how many pixels the page scrolls sideways (0 when it fits its viewport)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def serious_violations(page: Page) -> list[str]:
+    """Run axe-core on the page; return its serious and critical violations, each with where it was found."""
+    found = AXE.run(page).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def assert_accessible(page: Page) -> None:
+    """Fail if axe-core finds a serious or critical violation on the page as it is now, or if it scrolls sideways."""
+    problems = serious_violations(page)
+    if overflow(page) > 0:
+        problems.append(f"scrolls sideways by {overflow(page)}px")
+    assert not problems, f"{page.url}: {problems}"

@@ -11,6 +11,9 @@ from autocharge.db import writing
 from autocharge.models import User
 from autocharge.services import chargers, users
 from autocharge.simulator import Simulator
+from autocharge.simulator.link import CallTimeout
+
+from .conftest import assert_accessible, both_widths, main_nav
 
 
 @pytest.fixture
@@ -53,6 +56,7 @@ def test_charger_comes_online_and_connector_changes_without_reload(admin_page, c
     assert page.evaluate("window.__notReloaded") is True
 
 
+@both_widths
 def test_remote_start_from_the_chargers_screen_shows_origin_app(admin_page, sqlite_app, charger_id, simulator):
     with sqlite_app.app_context():
         users.add_user("Alice Driver", "alice@example.com")
@@ -71,7 +75,7 @@ def test_remote_start_from_the_chargers_screen_shows_origin_app(admin_page, sqli
     running = page.locator("#charger-status .running")
     expect(running).to_contain_text("for Alice Driver", timeout=8000)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Transactions").click()
+    main_nav(page).get_by_role("link", name="Transactions").click()
     row = page.locator("#transactions tbody tr").first
     expect(row).to_contain_text("CP-1")
     expect(row).to_contain_text("Alice Driver")
@@ -87,6 +91,7 @@ def test_remote_start_from_the_chargers_screen_shows_origin_app(admin_page, sqli
     expect(page.locator("#transactions tbody tr").first).to_contain_text("Completed")
 
 
+@both_widths
 def test_offline_charger_command_says_so(admin_page, charger_id):
     page = admin_page
     page.goto(f"/chargers/{charger_id}")
@@ -160,6 +165,7 @@ def _online(page: Page, simulator: Simulator, charger_id: int) -> None:
     expect(page.locator("#charger-status .connection")).to_contain_text("Online", timeout=8000)
 
 
+@both_widths
 def test_a_command_shows_it_is_pending_at_once_then_the_answer(admin_page, charger_id, simulator):
     page = admin_page
     _online(page, simulator, charger_id)
@@ -177,6 +183,7 @@ def test_a_command_shows_it_is_pending_at_once_then_the_answer(admin_page, charg
     expect(page.get_by_role("status").filter(has_text="accepted the cache clearing")).to_have_count(1)
 
 
+@both_widths
 def test_hard_reset_asks_first(admin_page, charger_id, simulator):
     page = admin_page
     _online(page, simulator, charger_id)
@@ -194,6 +201,7 @@ def test_hard_reset_asks_first(admin_page, charger_id, simulator):
     assert simulator.wait_for("Reset") == {"type": "Hard"}
 
 
+@both_widths
 def test_configuration_is_read_and_changed_in_place(admin_page, charger_id, simulator):
     page = admin_page
     _online(page, simulator, charger_id)
@@ -206,11 +214,13 @@ def test_configuration_is_read_and_changed_in_place(admin_page, charger_id, simu
     result = page.locator("#command-result")
     expect(result.locator("tr", has_text="HeartbeatInterval")).to_contain_text("60")
     expect(result).to_contain_text("Unknown to CP-1: NoSuchKey")
+    assert_accessible(page)  # the values read, in the result area
     page.get_by_label("Keys to read").fill("K" * 51)
     page.get_by_role("button", name="Read configuration").click()
     expect(result).to_have_text("A configuration key is at most 50 characters.")  # a 422, shown in place too
 
 
+@both_widths
 def test_unlock_and_trigger_from_the_charger_page(admin_page, charger_id, simulator):
     page = admin_page
     _online(page, simulator, charger_id)
@@ -221,3 +231,44 @@ def test_unlock_and_trigger_from_the_charger_page(admin_page, charger_id, simula
     page.get_by_role("button", name="Trigger").click()
     expect(page.locator("#command-result")).to_have_text("CP-1 accepted the Heartbeat trigger.")
     assert simulator.wait_for("TriggerMessage") == {"requestedMessage": "Heartbeat"}
+    assert_accessible(page)
+
+
+@both_widths
+def test_stop_stays_pending_and_focused_across_status_polls_until_the_charger_answers(
+    admin_page, sqlite_app, charger_id, simulator
+):
+    with sqlite_app.app_context():
+        users.add_tag(users.add_user("Alice Driver", "alice@example.com").id, "TAG1")
+    page = admin_page
+    _online(page, simulator, charger_id)
+    simulator.plug_in(1)
+    tx_id = simulator.start_transaction(1, id_tag="TAG1", meter_start=1000)["transactionId"]
+    stop = page.get_by_role("button", name=f"Stop transaction {tx_id}")
+    expect(stop).to_be_visible(timeout=8000)
+    simulator.auto_answer = False  # the charger is slow to answer: the test answers after a few polls
+    stop.focus()
+    page.keyboard.press("Enter")
+    result = page.locator("#command-result")
+    expect(result).to_have_text(f"Asking CP-1 to stop transaction {tx_id}…")
+    frame = json.loads(simulator.recv_raw(timeout=5))
+    assert frame[2] == "RemoteStopTransaction"
+    page.evaluate(
+        "window.__polls = 0; document.addEventListener('htmx:afterSettle', e => {"
+        " if (e.detail.target.id === 'charger-status') window.__polls += 1; })"
+    )
+    page.wait_for_function("() => window.__polls >= 2", timeout=10_000)  # two status polls morphed meanwhile
+    expect(stop).to_be_disabled()
+    expect(stop).to_be_focused()
+    expect(result).to_have_text(f"Asking CP-1 to stop transaction {tx_id}…")
+    page.keyboard.press("Enter")  # pressed again while pending: nothing more is sent
+
+    simulator.link.reply(frame[1], {"status": "Accepted"})
+    expect(result).to_have_text("CP-1 accepted the remote stop.")
+    expect(stop).to_be_enabled()  # the charger has not stopped yet (the test holds it): Stop may be pressed again
+    expect(stop).to_be_focused()
+    try:
+        extra = simulator.recv_raw(timeout=1)
+    except CallTimeout:
+        extra = None
+    assert extra is None

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from autocharge.db import utcnow, writing
@@ -13,12 +12,8 @@ from autocharge.models import Transaction
 from autocharge.services import chargers, identifiers, pairing, users, vehicles
 from autocharge.simulator import Simulator
 
-from .conftest import log_in
+from .conftest import LAPTOP, PHONE, log_in, overflow, serious_violations
 
-AXE = Axe()  # axe-core as the package bundles it (axe-playwright-python): no download at test time
-
-PHONE = {"width": 390, "height": 844}
-LAPTOP = {"width": 1366, "height": 860}
 TAG = "04A1B2C3"
 VID = "0A1B2C3D4E5F"
 STRANGER = "AABBCCDDEEFF"
@@ -98,21 +93,6 @@ def screens(w: World) -> dict[str, str]:
         "audit": "/audit/",
         "my account": "/account",
     }
-
-
-def overflow(page: Page) -> int:
-    """Return how many pixels the page scrolls sideways (0 when it fits its viewport)."""
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-
-
-def serious_violations(page: Page) -> list[str]:
-    """Run axe-core on the page; return its serious and critical violations, each with where it was found."""
-    found = AXE.run(page).response["violations"]
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in found
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 @pytest.mark.parametrize("viewport", [PHONE, LAPTOP], ids=["390px", "1366px"])

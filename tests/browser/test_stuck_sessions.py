@@ -9,7 +9,10 @@ from autocharge.models import AuditEvent, Transaction
 from autocharge.services import chargers, users
 from autocharge.simulator import Simulator
 
+from .conftest import assert_accessible, both_widths
 
+
+@both_widths
 def test_a_dead_charger_shows_offline_badges_and_its_session_is_ended_by_hand(admin_page, sqlite_app, server):
     with sqlite_app.app_context():
         chargers.add_charger("CP-1")
@@ -38,6 +41,7 @@ def test_a_dead_charger_shows_offline_badges_and_its_session_is_ended_by_hand(ad
 
     page.locator(f"#running-{tx_id}").get_by_role("link", name="End by hand").click()
     expect(page.locator("#tx-status")).to_contain_text("Charger offline since")
+    assert_accessible(page)
     page.get_by_label("Reason").fill("Simulator died mid-charge")
     page.get_by_role("button", name="End session").click()
     expect(page.locator(".flash-success")).to_contain_text(f"Transaction {tx_id} ended by hand")
@@ -45,6 +49,7 @@ def test_a_dead_charger_shows_offline_badges_and_its_session_is_ended_by_hand(ad
     expect(page.locator("#tx-status")).not_to_contain_text("Charger offline")
     expect(page.locator("#stop-reason")).to_contain_text("Ended by hand")
     expect(page.locator("#energy")).to_have_text("2.500 kWh")  # as last metered
+    assert_accessible(page)
     with sqlite_app.app_context():
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "transaction.ended_by_hand"))
         assert "Simulator died mid-charge" in event.detail

@@ -5,6 +5,8 @@ from playwright.sync_api import expect
 
 from autocharge.services import authorization, chargers, users
 
+from .conftest import assert_accessible, both_widths
+
 
 @pytest.fixture
 def refused(sqlite_app) -> None:
@@ -14,6 +16,7 @@ def refused(sqlite_app) -> None:
         assert authorization.authorize(charger_id, "VID:0A1B2C3D4E5F").status == "Invalid"
 
 
+@both_widths
 def test_reveal_shows_the_identifier_in_place(admin_page, refused):
     page = admin_page
     page.goto("/unknown-identifiers/")
@@ -24,6 +27,7 @@ def test_reveal_shows_the_identifier_in_place(admin_page, refused):
     expect(page.get_by_role("button", name="Reveal identifier 0A:1B:••:••:••:5F")).to_have_count(0)
 
 
+@both_widths
 def test_an_unknown_rfid_tag_is_assigned_to_a_user(admin_page, sqlite_app):
     with sqlite_app.app_context():
         charger_id = chargers.add_charger("CP-1").id
@@ -36,6 +40,7 @@ def test_an_unknown_rfid_tag_is_assigned_to_a_user(admin_page, sqlite_app):
     page.get_by_label("Find a user by name or email").fill("alice")
     page.get_by_role("button", name="Find").click()
     page.get_by_role("link", name="Alice Driver").click()
+    assert_accessible(page)
     page.get_by_role("button", name="Assign tag to Alice Driver").click()
     expect(page.get_by_role("status")).to_have_text("Assigned tag 04••••C3 to Alice Driver.")
     expect(page.locator("#tags")).to_contain_text("04A1B2C3")

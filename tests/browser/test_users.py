@@ -5,6 +5,8 @@ from playwright.sync_api import expect
 
 from autocharge.services import users
 
+from .conftest import both_widths
+
 
 @pytest.fixture
 def alice(sqlite_app) -> int:
@@ -43,13 +45,14 @@ def test_row_menu_works_with_the_keyboard(admin_page, alice):
     expect(menu).to_be_hidden()
 
 
+@both_widths
 def test_block_and_edit_from_the_menu(admin_page, alice):
     page = admin_page
     page.goto("/users/")
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
     page.get_by_role("button", name="Actions for Alice Driver").click()
-    page.get_by_role("menuitem", name="Block").click()  # asks first (hx-confirm): dismissed, nothing happens
+    page.get_by_role("menuitem", name="Block").click()  # asks first (data-confirm): dismissed, nothing happens
     assert asked == ["Block Alice Driver? Their RFID tags and vehicles stop starting charging sessions."]
     expect(page.locator(f"#user-{alice}")).to_contain_text("Active")
 

@@ -65,7 +65,7 @@ def test_retired_identifier_is_invalid_and_caches_are_cleared(office, station, j
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
 def test_blocked_user_is_blocked(office, station, jane, cp1, version):
     paired_vehicle(office, station, jane, cp1)
-    assert office.post(f"/users/{jane}/status", {"status": "blocked"}).status == 302
+    assert office.post(f"/users/{jane}/status", {"status": "blocked", "confirmed": "yes"}).status == 302
     assert id_status(station.authorize(vid=VID)) == "Blocked"
     station.plug_in()
     assert id_status(station.start_transaction(vid=VID)) == "Blocked"

@@ -2,6 +2,7 @@
 without word of it, unless the charger's queued stop arrives first (real server, raw sockets, both OCPP versions)."""
 
 import time
+from datetime import datetime
 
 import pytest
 
@@ -101,6 +102,34 @@ def test_the_queued_stop_sent_after_the_boot_wins(booted, connect, version, driv
     [tx] = fetch(Transaction)
     assert (tx.status, tx.stop_reason, tx.energy_wh, tx.meter_stop) == ("completed", "PowerLoss", 3500, 4500)
     assert fetch(AuditEvent, AuditEvent.action == "transaction.closed_after_reboot") == []
+
+
+def test_a_stop_arriving_after_the_close_corrects_the_session_once(booted, connect, version, driver, fetch):
+    charge(booted, version)
+    client = reboot(booted, connect, version)
+    client.result("StatusNotification", status_available(version))
+
+    def closed():
+        [row] = fetch(Transaction)
+        return row if row.status == "completed" else None
+
+    tx = eventually(closed, timeout=GRACE + 10)
+    assert (tx.stop_reason, tx.energy_wh, tx.meter_stop) == ("ChargerRebooted", 3000, 4000)
+    for _ in range(2):  # the late stop, then the charger's retry of it: the second changes nothing
+        stop_queued(client, version, tx.id)
+        [tx] = fetch(Transaction)
+        assert (tx.status, tx.stop_reason, tx.meter_start, tx.meter_stop, tx.energy_wh) == (
+            "completed",
+            "PowerLoss",
+            1000,
+            4500,
+            3500,
+        )
+        assert tx.stop_time == datetime(2024, 5, 1, 10, 40)
+        [event] = fetch(AuditEvent, AuditEvent.action == "transaction.corrected_after_reboot")
+        assert (event.actor, event.subject_id) == ("charger", tx.id)
+        assert "PowerLoss" in event.detail and "energy 3500 Wh" in event.detail
+    assert len(fetch(AuditEvent, AuditEvent.action == "transaction.closed_after_reboot")) == 1
 
 
 def test_a_reconnect_without_a_boot_closes_nothing(booted, connect, version, driver, fetch):

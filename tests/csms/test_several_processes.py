@@ -197,7 +197,7 @@ def test_rejecting_a_charger_on_one_process_takes_effect_on_its_socket_on_the_ot
     a, b = start(), start()
     client = raw(a)
     assert client.result("Heartbeat", {})["currentTime"]
-    page = office(b).post(f"/chargers/{charger}/registration", {"registration": "rejected"})
+    page = office(b).post(f"/chargers/{charger}/registration", {"registration": "rejected", "confirmed": "yes"})
     assert page.status in (200, 302), page.text
     eventually(lambda: client.call("Heartbeat", {})[0] == 4)  # a rejected charger is answered only at boot
     assert client.result("BootNotification", BOOT["1.6"])["status"] == "Rejected"

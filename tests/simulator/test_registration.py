@@ -12,7 +12,7 @@ def test_reject_then_accept_a_connected_charger(simulator, office, in_db, charge
     assert sim.boot()["status"] == "Accepted"
     assert "currentTime" in sim.heartbeat()
 
-    office.post(f"/chargers/{charger_id}/registration", registration="rejected")
+    office.post(f"/chargers/{charger_id}/registration", registration="rejected", confirmed="yes")
     assert in_db(lambda: chargers.get(charger_id).registration) == "rejected"
     with pytest.raises(CallErrorReceived) as refusal:
         sim.heartbeat()

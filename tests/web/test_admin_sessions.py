@@ -87,7 +87,7 @@ def test_disabling_an_admin_signs_them_out_and_keeps_them_out(app, logged_in):
         other_id = admins.create_admin("ops@example.com", ADMIN_PASSWORD, "operator").id
     other = AuthActions(app.test_client())
     assert other.login("ops@example.com").status_code == 302
-    assert logged_in.post(f"/admins/{other_id}/disable").status_code == 302
+    assert logged_in.post(f"/admins/{other_id}/disable", {"confirmed": "yes"}).status_code == 302
     assert other.client.get("/users/").status_code == 302
     refused = other.login("ops@example.com")
     assert refused.status_code == 403 and "disabled" in refused.get_data(as_text=True)

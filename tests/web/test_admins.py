@@ -58,7 +58,7 @@ def test_the_last_admin_cannot_be_demoted_or_disabled(app, logged_in, admin):
     # Only the logged-in admin keeps the admin role: nobody may take it from them (here: the command line's None).
     with app.app_context(), pytest.raises(ServiceError, match="last active admin"):
         admins.set_role(admin, "viewer", admin_id=None)
-    own = logged_in.post(f"/admins/{admin}/disable", follow_redirects=True)
+    own = logged_in.post(f"/admins/{admin}/disable", {"confirmed": "yes"}, follow_redirects=True)
     assert "cannot disable your own account" in own.get_data(as_text=True)
 
 

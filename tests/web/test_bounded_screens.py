@@ -176,9 +176,10 @@ def test_results_at_scale(app, logged_in, base):
     grow(app, 0, BIG)
     client = logged_in.client
     faulted = client.get("/chargers/?status=faulted&per_page=500").get_data(as_text=True)
-    expected = sorted(f"GRW-{i:05d}" for i in range(0, BIG, 5))  # every fifth grown charger
-    assert f"1–500 of {len(expected):,} chargers" in faulted
-    assert re.findall(r'data-charge-box-id="([^"]+)"', faulted) == expected[:500]
+    # Every fifth grown charger has a faulted connector, and every second is online: an offline one's is unknown.
+    expected = sorted(f"GRW-{i:05d}" for i in range(0, BIG, 10))
+    assert f"1–{len(expected)} of {len(expected):,} chargers" in faulted
+    assert re.findall(r'data-charge-box-id="([^"]+)"', faulted) == expected
     everything = ["BASE-1"] + [f"GRW-{i:05d}" for i in range(BIG)]
     last = client.get("/chargers/?page=60").get_data(as_text=True)  # the second half: read from the other end
     assert re.findall(r'data-charge-box-id="([^"]+)"', last) == everything[2950:3000]

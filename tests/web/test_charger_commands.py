@@ -164,7 +164,7 @@ def test_the_charger_page_offers_the_commands_with_feedback_and_confirmation(log
     assert '<div id="command-result" class="command-result" role="status">' in html
     for path in ("start", "clear-cache", "reset", "unlock", "trigger", "configuration", "configuration/change"):
         assert f'hx-post="/chargers/{reporting}/{path}" hx-target="#command-result"' in html
-    assert html.count('hx-disabled-elt="find .send"') == 8  # each command's form, the hard reset's included
+    assert html.count('data-sending="') == 8  # each command's form, the hard reset's included
     assert 'hx-confirm="Hard reset CP-1 now? It restarts at once and ends any charging session on it."' in html
     assert '<option value="2">2 (Available)</option>' in html  # connectors to unlock
     assert "<option>DiagnosticsStatusNotification</option>" in html and "<option>TransactionEvent</option>" not in html

@@ -141,7 +141,9 @@ def pending(app):
 def test_accept_or_reject_a_pending_charger_from_the_list(app, logged_in, pending, choice):
     html = logged_in.client.get("/chargers/").get_data(as_text=True)
     assert "Pending" in html and ">Accept</button>" in html and ">Reject</button>" in html
-    response = logged_in.post(f"/chargers/{pending}/registration", {"registration": choice, "next": "/chargers/"})
+    response = logged_in.post(
+        f"/chargers/{pending}/registration", {"registration": choice, "next": "/chargers/", "confirmed": "yes"}
+    )
     assert response.headers["Location"] == "/chargers/"
     with app.app_context():
         assert db.session.get(Charger, pending).registration == choice
@@ -191,7 +193,9 @@ def test_rotating_replaces_the_password(app, logged_in, charger):
 def test_set_and_remove_password(app, logged_in, charger):
     response = logged_in.post(f"/chargers/{charger}/password", {"action": "set", "password": "s" * 20})
     assert "OCPP password set" in response.get_data(as_text=True)
-    response = logged_in.post(f"/chargers/{charger}/password", {"action": "remove"}, follow_redirects=True)
+    response = logged_in.post(
+        f"/chargers/{charger}/password", {"action": "remove", "confirmed": "yes"}, follow_redirects=True
+    )
     assert "CP-1 connects without a password now." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Charger, charger).password_hash is None

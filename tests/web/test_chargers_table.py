@@ -76,7 +76,8 @@ def get(client, url: str, status: int = 200, **headers) -> str:
         ("status=rejected", ["ABB-100"]),
         ("status=charging", ["ALP-001"]),  # a session runs on it
         ("status=faulted", ["EAS-001"]),  # connector 0 does not count
-        ("status=unavailable", ["ALP-002"]),
+        ("status=unavailable", []),  # ALP-002's connector was last Unavailable, but it is offline: unknown now
+        ("status=unavailable&connection=offline", []),
         ("connection=online", ["ALP-001", "EAS-001", "MEN-001"]),
         ("connection=offline", ["ABB-100", "ALP-002"]),
         ("autocharge=unknown", ["EAS-001", "MEN-001"]),

@@ -26,13 +26,19 @@ def add_charger(session, box: str, online: bool, registration: str = "accepted",
     return charger
 
 
-def add_tx(session, charger: Charger, start: datetime, energy: int, status: str = "completed") -> None:
-    """Add a transaction on a charger."""
+def add_tx(session, charger: Charger, start: datetime, energy: int, status: str = "completed", connector: int = 1):
+    """Add a transaction on a charger's connector."""
     stop = None if status == "active" else start + timedelta(minutes=30)
     key = f"{charger.id}|{start.isoformat()}"
     session.add(
         Transaction(
-            charger_id=charger.id, dedupe_key=key, status=status, start_time=start, stop_time=stop, energy_wh=energy
+            charger_id=charger.id,
+            connector_id=connector,
+            dedupe_key=key,
+            status=status,
+            start_time=start,
+            stop_time=stop,
+            energy_wh=energy,
         )
     )
 
@@ -49,11 +55,15 @@ def fleet(app) -> dict:
         broken = add_charger(session, "CP-BROKEN", True, seen=now)
         session.add(Connector(charger_id=broken.id, connector_id=2, status="Faulted"))
         gone = add_charger(session, "CP-GONE", False, seen=now - timedelta(minutes=5))
+        # Offline: its last reports (Faulted, a session charging) are no longer its state.
+        session.add(Connector(charger_id=gone.id, connector_id=2, status="Faulted"))
+        add_tx(session, gone, month_first - timedelta(days=2), 0, status="active")  # last month: in no period
         older = add_charger(session, "CP-OLDER", False, seen=now - timedelta(hours=3))
         add_charger(session, "CP-NEW", False, registration="pending", seen=now - timedelta(days=2))
         add_charger(session, "CP-NEVER", False, registration="pending")  # never connected: offline, not listed
         add_tx(session, busy, now - timedelta(minutes=1), 1_500, status="active")
-        add_tx(session, busy, now - timedelta(minutes=2), 0, status="active")
+        add_tx(session, busy, now - timedelta(minutes=2), 0, status="active", connector=2)
+        add_tx(session, busy, month_first - timedelta(days=3), 0, status="active")  # left open under the newer one
         add_tx(session, online, midnight, 2_000)
         add_tx(session, online, month_first, 10_000)  # today too on the 1st of a month
         add_tx(session, online, month_first - timedelta(seconds=1), 99_000)  # last month: in neither sum
@@ -83,8 +93,8 @@ def figures_on(html: str) -> dict[str, tuple[str, str]]:
 def test_figures_of_a_seeded_fleet(app, fleet):
     with app.app_context():
         f = dashboard.figures()
-    assert (f.chargers, f.online, f.offline, f.faulted, f.pending, f.charging) == (7, 3, 4, 1, 2, 1)
-    assert (f.active_sessions, f.pairings_waiting, f.unknown_vehicles, f.unknown_tags) == (2, 1, 1, 1)
+    assert (f.chargers, f.online, f.offline, f.faulted, f.pending, f.connectors_charging) == (7, 3, 4, 1, 2, 2)
+    assert (f.active_sessions, f.pairings_waiting, f.unknown_vehicles, f.unknown_tags) == (4, 1, 1, 1)
     assert (f.energy_today_wh, f.energy_month_wh) == (fleet["today_wh"], fleet["month_wh"])
     assert [c.charge_box_id for c in f.recently_offline] == ["CP-GONE", "CP-OLDER", "CP-NEW"]
     assert [(p.plate, p.charge_box_id) for p in f.waiting] == [("P-AIR 1", "CP-ON")]
@@ -119,7 +129,6 @@ def pager_total(html: str, noun: str) -> int:
         ("offline", "charger"),
         ("with a faulted connector", "charger"),
         ("pending registration", "charger"),
-        ("charging now", "charger"),
         ("active sessions", "transaction"),
     ],
 )
@@ -129,6 +138,22 @@ def test_each_count_links_to_a_table_of_exactly_those_rows(logged_in, fleet, lab
     table = logged_in.client.get(link)
     assert table.status_code == 200
     assert pager_total(table.get_data(as_text=True), noun) == int(value)
+
+
+def test_connectors_charging_link_to_the_online_chargers_they_belong_to(logged_in, fleet):
+    value, link = figures_on(logged_in.client.get("/").get_data(as_text=True))["connectors charging"]
+    assert value == "2" and link == "/chargers/?status=charging&connection=online"
+    listed = logged_in.client.get(link).get_data(as_text=True)
+    assert re.findall(r'data-charge-box-id="([^"]+)"', listed) == ["CP-BUSY"]  # not CP-GONE: offline
+
+
+def test_an_offline_chargers_last_faulted_report_is_not_a_fault(logged_in, fleet):
+    shown = figures_on(logged_in.client.get("/").get_data(as_text=True))
+    assert shown["with a faulted connector"][0] == "1"
+    listed = logged_in.client.get("/chargers/?status=faulted").get_data(as_text=True)
+    assert re.findall(r'data-charge-box-id="([^"]+)"', listed) == ["CP-BROKEN"]
+    gone = logged_in.client.get("/chargers/?connection=offline&q=CP-GONE").get_data(as_text=True)
+    assert "2 · Offline · last Faulted" in gone  # what the list shows for it instead
 
 
 def test_energy_links_to_the_sessions_started_in_that_period(logged_in, fleet):

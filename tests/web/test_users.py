@@ -84,7 +84,7 @@ def test_edit_refuses_another_users_email(app, logged_in, alice):
 
 
 def test_block_and_unblock_from_the_menu(app, logged_in, alice):
-    response = logged_in.post(f"/users/{alice}/status", {"status": "blocked", "next": "/users/"})
+    response = logged_in.post(f"/users/{alice}/status", {"status": "blocked", "next": "/users/", "confirmed": "yes"})
     assert response.headers["Location"] == "/users/"
     html = logged_in.client.get("/users/").get_data(as_text=True)
     assert "Alice Example is blocked" in html and "Blocked" in html and ">Unblock</button>" in html
@@ -103,7 +103,7 @@ def test_add_and_remove_tag(app, logged_in, alice):
     assert "Added tag DEADBEEF to Alice Example." in response.get_data(as_text=True)
     with app.app_context():
         tag = next(t for t in users.get(alice).tags if t.tag == "DEADBEEF")
-    response = logged_in.post(f"/users/{alice}/tags/{tag.id}/delete", follow_redirects=True)
+    response = logged_in.post(f"/users/{alice}/tags/{tag.id}/delete", {"confirmed": "yes"}, follow_redirects=True)
     assert "Removed the tag" in response.get_data(as_text=True)
     with app.app_context():
         assert [t.tag for t in users.get(alice).tags] == ["04A1B2C3"]
@@ -131,7 +131,7 @@ def test_remove_a_tag_of_another_user_is_404(app, logged_in, alice):
     with app.app_context():
         bob = users.add_user("Bob", "bob@example.com").id
         tag_id = users.get(alice).tags[0].id
-    assert logged_in.post(f"/users/{bob}/tags/{tag_id}/delete").status_code == 404
+    assert logged_in.post(f"/users/{bob}/tags/{tag_id}/delete", {"confirmed": "yes"}).status_code == 404
 
 
 def test_unknown_user_is_404(logged_in):
