@@ -52,10 +52,10 @@ def _read(statement, **params):
 class AuthResult:
     """The answer to a token: status, and whom a transaction started with it belongs to."""
 
-    status: str  # Accepted / Blocked / Invalid (names shared by OCPP 1.6 and 2.0.1)
+    status: AuthStatus
     user_id: int | None = None
     vehicle_id: int | None = None
-    origin: str | None = None  # "autocharge", "rfid", "app" (models.transaction.ORIGINS)
+    origin: Origin | None = None
     identifier: Identifier | None = None  # set when the token was a vehicle identifier
     remote_start_id: int | None = None
 
@@ -146,7 +146,7 @@ def _with_only_vehicle(result: AuthResult) -> AuthResult:
     return AuthResult(result.status, result.user_id, ids[0], result.origin, result.identifier, result.remote_start_id)
 
 
-def _record_unknown(charger_id: int, token: str, ident: Identifier | None, reason: str) -> None:
+def _record_unknown(charger_id: int, token: str, ident: Identifier | None, reason: RefusalReason) -> None:
     """Count a refused token under unknown identifiers (first/last seen, where, how often)."""
     kind, value = (
         (IdentifierKind.VEHICLE, ident.canonical) if ident else (IdentifierKind.RFID, token.strip().upper()[:64])

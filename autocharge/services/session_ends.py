@@ -20,10 +20,9 @@ from ..models import AuditEvent, Charger, Connector, Transaction
 from ..models.statuses import Actor, ConnectorStatus, EndReason, TransactionStatus
 from . import NotFound, ServiceError, audit
 
-REBOOTED, BY_HAND = (
-    EndReason.CHARGER_REBOOTED,
-    EndReason.ENDED_BY_HAND,
-)  # models/transaction.py STOP_REASONS says them in words
+# The stop reasons written here (models/transaction.py STOP_REASONS says them in words).
+REBOOTED = EndReason.CHARGER_REBOOTED
+BY_HAND = EndReason.ENDED_BY_HAND
 REASON_MAX = 500
 BATCH = 200  # sessions closed per sweep at most; the next sweep takes the rest
 # 1.6 statuses of a connector whose session runs: reported after the boot, the charger still knows its session.
