@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from autocharge.extensions import db
+from autocharge.models import Transaction
 from autocharge.models.statuses import ConnectorStatus
 from autocharge.services import charger_state, chargers
 
@@ -52,3 +53,8 @@ def test_a_status_reads_back_as_its_enum(app):
     charger_state.connector_status(charger_id, 1, "Faulted")
     (connector,) = charger_state.connectors(charger_id)
     assert connector.status is ConnectorStatus.FAULTED
+
+
+def test_a_status_outside_the_set_in_a_query_is_an_error_not_an_empty_result(app):
+    with pytest.raises(sa.exc.StatementError, match="activ"):
+        db.session.scalars(sa.select(Transaction).where(Transaction.status == "activ")).all()
