@@ -63,7 +63,7 @@ class Transaction(db.Model):
     counted_from: Mapped[datetime | None]
     meter_stop: Mapped[int | None] = mapped_column(BigInteger)  # Wh
     energy_wh: Mapped[int] = mapped_column(BigInteger, default=0)
-    stop_reason: Mapped[str | None] = mapped_column(String(40))
+    stop_reason: Mapped[str | None] = mapped_column(String(40))  # as the charger sent it, or an EndReason: no CHECK
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     charger: Mapped["Charger"] = relationship()
