@@ -15,7 +15,7 @@ from .simulator.cli import simulate_command
 @click.option("--password", help="Prompted for (hidden, twice) when left out.")
 @click.option(
     "--role",
-    type=click.Choice(ROLES),
+    type=click.Choice([role.value for role in ROLES]),  # Click would offer an enum by its names (VIEWER)
     default="admin",
     show_default=True,
     help="admin: everything; operator: chargers, users, vehicles, pairing; viewer: read only.",

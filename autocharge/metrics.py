@@ -109,8 +109,9 @@ def scrape():
 def _read_gauges() -> None:
     """Set the gauges that are read at scrape time: the outbox and the pool."""
     from .models import ChargerCommand
+    from .models.statuses import CommandState
 
-    pending = sa.select(sa.func.count()).select_from(ChargerCommand).where(ChargerCommand.state == "pending")
+    pending = sa.select(sa.func.count()).select_from(ChargerCommand).where(ChargerCommand.state == CommandState.PENDING)
     PENDING.set(db.session.scalar(pending))
     pool = db.engine.pool
     POOL_CHECKED_OUT.set(pool.checkedout() if hasattr(pool, "checkedout") else 0)

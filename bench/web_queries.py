@@ -32,12 +32,13 @@ USER_SEARCH_IDS = (
     "UNION SELECT user_id FROM rfid_tag WHERE tag LIKE :Q UNION SELECT user_id FROM vehicle WHERE plate_key LIKE :Q))"
 )
 DURATION = {"sqlite": "julianday(t.stop_time) - julianday(t.start_time)", "postgresql": "t.stop_time - t.start_time"}
+MONTH = "t.start_time >= :month_ago AND t.start_time < :until"
 TX_FILTERS = {
     "origin": "t.origin = :origin",
     "charger": "t.charger_id = :charger_id",
     "user": "t.user_id = :user_id",
     "active": "t.status = 'active'",
-    "last 30 days": "t.start_time >= :month_ago AND t.start_time < :until",
+    "last 30 days": MONTH,
     "rfid+completed+30d": "t.origin = 'rfid' AND t.status = 'completed' AND t.start_time >= :month_ago "
     "AND t.start_time < :until",
     "search user name": 't.user_id IN (SELECT id FROM "user" WHERE lower(name) LIKE :q)',
@@ -110,6 +111,17 @@ def queries() -> list[tuple[str, str]]:
         )
         found.append((f"tx: {name} page", f"SELECT {TX_COLUMNS} {TX_FROM} WHERE {where} {NEWEST} LIMIT 50"))
     found.append(("tx: export scan", f"SELECT {TX_COLUMNS} {TX_FROM} {NEWEST}"))
+    # The Home screen's energy of the sessions started in a month (read from an index alone when it holds energy_wh)
+    # and the OCPP hot path's look-up of a charger's running session.
+    found.append(
+        ("home: energy of 30 days", f'SELECT coalesce(sum(t.energy_wh), 0) FROM "transaction" t WHERE {MONTH}')
+    )
+    found.append(
+        (
+            "ocpp: active on a charger",
+            "SELECT t.id FROM \"transaction\" t WHERE t.charger_id = :charger_id AND t.status = 'active'",
+        )
+    )
     found.append(
         (
             "tx: detail samples",
@@ -122,7 +134,7 @@ def queries() -> list[tuple[str, str]]:
 
 # Candidates tried by --try-indexes; each is portable SQL (SQLite and PostgreSQL).
 CANDIDATE_INDEXES = (
-    'CREATE INDEX ix_transaction_start_id ON "transaction" (start_time, id)',
+    'CREATE INDEX ix_transaction_start_id_energy ON "transaction" (start_time, id, energy_wh)',
     'CREATE INDEX ix_transaction_origin_start ON "transaction" (origin, start_time, id)',
     'CREATE INDEX ix_transaction_charger_start ON "transaction" (charger_id, start_time, id)',
     'CREATE INDEX ix_transaction_user_start ON "transaction" (user_id, start_time, id)',

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 from types import ModuleType
 
+from ..models.statuses import Registration
 from ..wire import codec, schemas
 from ..wire.codec import CALL, CALL_ERROR, CALL_RESULT, error_frame
 from ..wire.schemas import Violation
@@ -134,7 +135,7 @@ def _call(protocol: Protocol, conn, unique_id: str, action: str, payload: dict):
     handler = getattr(protocol.handlers, "on_" + codec.snake(action), None)
     if handler is None:
         raise FrameError("NotSupported", f"{action} is not supported by this back office.", unique_id)
-    if conn.registration != "accepted" and action != "BootNotification":
+    if conn.registration != Registration.ACCEPTED and action != "BootNotification":
         raise FrameError(
             protocol.refused_code,
             f"Charger is {conn.registration}; only BootNotification is answered until an admin accepts it.",

@@ -20,6 +20,7 @@ from flask import Flask
 from ..db import is_sqlite, utcnow, writing
 from ..extensions import db
 from ..models import Charger, ChargerCommand, ProcessLease
+from ..models.statuses import CommandState
 from ..services import charger_state, dialect
 from . import registry, wakeup
 
@@ -127,11 +128,13 @@ def sweep(wait: bool = False) -> list[int]:
             conn.execute(
                 sa.update(ChargerCommand)
                 .where(
-                    ChargerCommand.state.in_(("pending", "sent")),
+                    ChargerCommand.state.in_((CommandState.PENDING, CommandState.SENT)),
                     ChargerCommand.charger_id.in_(sa.select(Charger.id).where(orphaned)),
                 )
                 .values(
-                    state="failed", error_code="Closed", error="The charger is offline: its server process stopped."
+                    state=CommandState.FAILED,
+                    error_code="Closed",
+                    error="The charger is offline: its server process stopped.",
                 )
                 .returning(ChargerCommand.id)
             )

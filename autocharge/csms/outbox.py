@@ -19,6 +19,7 @@ from gevent.event import Event
 from ..db import utcnow, writing
 from ..extensions import db
 from ..models import Charger, ChargerCommand
+from ..models.statuses import CommandState
 from ..services import dialect
 from . import registry, wakeup
 from .errors import CallFailed, CallTimeout, ConnectionClosed
@@ -38,12 +39,12 @@ _PENDING = (
         ChargerCommand.id, ChargerCommand.action, ChargerCommand.payload, ChargerCommand.deadline, Charger.charge_box_id
     )
     .join(Charger, Charger.id == ChargerCommand.charger_id)
-    .where(ChargerCommand.state == "pending", Charger.connection_id.like(sa.bindparam("prefix")))
+    .where(ChargerCommand.state == CommandState.PENDING, Charger.connection_id.like(sa.bindparam("prefix")))
 )
 _CLAIM = (
     sa.update(ChargerCommand)
-    .where(ChargerCommand.id == sa.bindparam("p_id"), ChargerCommand.state == "pending")
-    .values(state="sent")
+    .where(ChargerCommand.id == sa.bindparam("p_id"), ChargerCommand.state == CommandState.PENDING)
+    .values(state=CommandState.SENT)
 )
 _OUTCOME = sa.select(ChargerCommand.state, ChargerCommand.answer, ChargerCommand.error_code, ChargerCommand.error)
 
@@ -78,7 +79,7 @@ def post_many(charger_ids: list[int], action: str, payload: dict, timeout: float
             "charger_id": charger_id,
             "action": action,
             "payload": payload,
-            "state": "pending",
+            "state": CommandState.PENDING,
             "created_at": utcnow(),
             "deadline": deadline,
         }
@@ -112,9 +113,9 @@ def _await(command_id: int, charge_box_id: str, action: str, timeout: float) -> 
         woken.clear()
         db.session.commit()  # end the snapshot, so the next read sees the other process's write
         row = db.session.execute(_OUTCOME.where(ChargerCommand.id == command_id)).first()
-        if row is None or row.state == "answered":
+        if row is None or row.state == CommandState.ANSWERED:
             return (row.answer if row else None) or {}
-        if row.state == "failed":
+        if row.state == CommandState.FAILED:
             if row.error_code == "Timeout":
                 raise CallTimeout(row.error)
             if row.error_code == "Closed":
@@ -158,12 +159,12 @@ def _run(app: Flask, job) -> None:
     """Call the charger for a claimed command and store the outcome for the process that asked."""
     conn = registry.get(job.charge_box_id)
     left = (job.deadline - utcnow()).total_seconds()
-    values = {"state": "failed", "error_code": "Closed", "error": f"{job.charge_box_id} is offline."}
+    values = {"state": CommandState.FAILED, "error_code": "Closed", "error": f"{job.charge_box_id} is offline."}
     if conn is not None and left <= 0:
         values.update(error_code="Timeout", error=f"{job.charge_box_id}: {job.action} expired before it was sent.")
     elif conn is not None:
         try:
-            values = {"state": "answered", "answer": conn.call(job.action, job.payload, left)}
+            values = {"state": CommandState.ANSWERED, "answer": conn.call(job.action, job.payload, left)}
         except CallTimeout as exc:
             values.update(error_code="Timeout", error=str(exc)[:255])
         except CallFailed as exc:

@@ -6,6 +6,7 @@ from ocpp.v16 import call_result
 from ocpp.v16.datatypes import IdTagInfo
 from ocpp.v16.enums import AuthorizationStatus, DataTransferStatus, RegistrationStatus
 
+from ..models.statuses import Registration
 from ..services import authorization, charger_state, transactions
 from ..wire.codec import now_iso, parse_time
 from . import meter
@@ -14,9 +15,9 @@ log = logging.getLogger("autocharge.ocpp")
 
 VERSION = "1.6"
 REGISTRATION = {
-    "accepted": RegistrationStatus.accepted,
-    "pending": RegistrationStatus.pending,
-    "rejected": RegistrationStatus.rejected,
+    Registration.ACCEPTED: RegistrationStatus.accepted,
+    Registration.PENDING: RegistrationStatus.pending,
+    Registration.REJECTED: RegistrationStatus.rejected,
 }
 
 

@@ -6,6 +6,7 @@ from ocpp.v201 import call_result
 from ocpp.v201.datatypes import IdTokenInfoType
 from ocpp.v201.enums import AuthorizationStatusEnumType, DataTransferStatusEnumType, RegistrationStatusEnumType
 
+from ..models.statuses import Registration
 from ..services import authorization, charger_state, transactions
 from ..wire.codec import now_iso, parse_time
 from . import meter
@@ -14,9 +15,9 @@ log = logging.getLogger("autocharge.ocpp")
 
 VERSION = "2.0.1"
 REGISTRATION = {
-    "accepted": RegistrationStatusEnumType.accepted,
-    "pending": RegistrationStatusEnumType.pending,
-    "rejected": RegistrationStatusEnumType.rejected,
+    Registration.ACCEPTED: RegistrationStatusEnumType.accepted,
+    Registration.PENDING: RegistrationStatusEnumType.pending,
+    Registration.REJECTED: RegistrationStatusEnumType.rejected,
 }
 
 
@@ -100,7 +101,7 @@ def on_notify_event(conn, *, event_data: list, **kwargs):
         component, variable = event.get("component") or {}, event.get("variable") or {}
         evse_id = (component.get("evse") or {}).get("id")
         if component.get("name") == "Connector" and variable.get("name") == "AvailabilityState" and evse_id:
-            charger_state.connector_status(conn.charger_id, evse_id, event.get("actual_value", "Unknown"))
+            charger_state.connector_status(conn.charger_id, evse_id, event.get("actual_value"))
         elif log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s event %s.%s = %s",

@@ -8,10 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import utcnow
 from ..extensions import db
+from .statuses import Role, stored_as
 
 # The roles, least first: each may do everything the ones before it may. A viewer reads; an operator also runs
 # chargers, commands, users, vehicles and pairing; an admin also manages admins and reads the audit trail.
-ROLES = ("viewer", "operator", "admin")
+ROLES = tuple(Role)
 
 
 class Admin(UserMixin, db.Model):
@@ -20,7 +21,7 @@ class Admin(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(20), default="admin")
+    role: Mapped[Role] = mapped_column(stored_as(Role, 20, "role"), default=Role.ADMIN)
     # Screen preferences such as which optional columns are shown, kept server-side so they
     # follow the admin to another browser.
     preferences: Mapped[dict] = mapped_column(JSON, default=dict)

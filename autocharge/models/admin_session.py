@@ -1,12 +1,16 @@
 """Admin login sessions: the server-side truth of who is signed in, so a session can be ended for good."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import utcnow
 from ..extensions import db
+
+if TYPE_CHECKING:
+    from .admin import Admin
 
 
 class AdminSession(db.Model):
@@ -28,4 +32,4 @@ class AdminSession(db.Model):
     address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(120), default="")
 
-    admin = relationship("Admin")
+    admin: Mapped["Admin"] = relationship()

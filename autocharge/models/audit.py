@@ -1,15 +1,19 @@
 """The audit trail."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import utcnow
 from ..extensions import db
+from .statuses import Actor, stored_as
 
-# Who acted when no admin did: the system itself (expiry, the command line) or a charger (it registered itself).
-ACTORS = ("admin", "system", "charger")
+if TYPE_CHECKING:
+    from .admin import Admin
+
+ACTORS = tuple(Actor)
 
 
 class AuditEvent(db.Model):
@@ -29,10 +33,10 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     admin_id: Mapped[int | None] = mapped_column(ForeignKey("admin.id", ondelete="SET NULL"))
-    actor: Mapped[str] = mapped_column(String(10), default="system", server_default="system")  # one of ACTORS
+    actor: Mapped[Actor] = mapped_column(stored_as(Actor, 10, "actor"), default=Actor.SYSTEM, server_default="system")
     action: Mapped[str] = mapped_column(String(40))  # e.g. "pairing.completed"
     subject_type: Mapped[str] = mapped_column(String(20))  # "vehicle", "charger", "admin", ...
     subject_id: Mapped[int | None]
     detail: Mapped[str | None] = mapped_column(Text)
 
-    admin = relationship("Admin")
+    admin: Mapped["Admin | None"] = relationship()

@@ -7,9 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import utcnow
 from ..extensions import db
+from .statuses import AutochargeSupport, ConnectorStatus, Registration, stored_as
 
-REGISTRATIONS = ("pending", "accepted", "rejected")
-AUTOCHARGE_SUPPORT = ("supported", "unsupported", "unknown")
+REGISTRATIONS = tuple(Registration)
+AUTOCHARGE_SUPPORT = tuple(AutochargeSupport)
 
 
 class Charger(db.Model):
@@ -28,8 +29,12 @@ class Charger(db.Model):
     serial: Mapped[str | None] = mapped_column(String(50))
     firmware: Mapped[str | None] = mapped_column(String(50))
     ocpp_version: Mapped[str | None] = mapped_column(String(8))  # "1.6" or "2.0.1"
-    registration: Mapped[str] = mapped_column(String(10), default="accepted")
-    autocharge: Mapped[str] = mapped_column(String(12), default="unknown")
+    registration: Mapped[Registration] = mapped_column(
+        stored_as(Registration, 10, "registration"), default=Registration.ACCEPTED
+    )
+    autocharge: Mapped[AutochargeSupport] = mapped_column(
+        stored_as(AutochargeSupport, 12, "autocharge"), default=AutochargeSupport.UNKNOWN
+    )
     # scrypt, with cheaper parameters than the admins' hash: checked at every connect (services/charger_passwords.py);
     # a legacy salted SHA-256 is still read and replaced at the charger's next good connect. Fits in 128.
     password_hash: Mapped[str | None] = mapped_column(String(128))
@@ -59,7 +64,9 @@ class Connector(db.Model):
     charger_id: Mapped[int] = mapped_column(ForeignKey("charger.id", ondelete="CASCADE"))
     # OCPP 1.6 connectorId; for 2.0.1 the evseId (one connector per EVSE, as on nearly all hardware).
     connector_id: Mapped[int]
-    status: Mapped[str] = mapped_column(String(20), default="Unknown")
+    status: Mapped[ConnectorStatus] = mapped_column(
+        stored_as(ConnectorStatus, 20, "status"), default=ConnectorStatus.UNKNOWN
+    )
     error_code: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

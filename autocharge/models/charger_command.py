@@ -7,8 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import utcnow
 from ..extensions import db
+from .statuses import CommandState, stored_as
 
-COMMAND_STATES = ("pending", "sent", "answered", "failed")
+COMMAND_STATES = tuple(CommandState)
 
 
 class ChargerCommand(db.Model):
@@ -21,7 +22,9 @@ class ChargerCommand(db.Model):
     charger_id: Mapped[int] = mapped_column(ForeignKey("charger.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(50))
     payload: Mapped[dict] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    state: Mapped[CommandState] = mapped_column(
+        stored_as(CommandState, 10, "state"), default=CommandState.PENDING, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline: Mapped[datetime]
     answer: Mapped[dict | None] = mapped_column(JSON)

@@ -1,14 +1,21 @@
 """Pairing sessions and identifiers that matched nothing."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import utcnow
 from ..extensions import db
+from .statuses import IdentifierKind, PairingState, RefusalReason, stored_as
 
-PAIRING_STATES = ("waiting", "paired", "failed", "expired", "cancelled")
+if TYPE_CHECKING:
+    from .admin import Admin
+    from .charger import Charger
+    from .vehicle import Vehicle
+
+PAIRING_STATES = tuple(PairingState)
 
 
 class PairingSession(db.Model):
@@ -37,7 +44,7 @@ class PairingSession(db.Model):
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id", ondelete="CASCADE"), index=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("charger.id", ondelete="CASCADE"), index=True)
     admin_id: Mapped[int | None] = mapped_column(ForeignKey("admin.id", ondelete="SET NULL"))
-    state: Mapped[str] = mapped_column(String(10), default="waiting")
+    state: Mapped[PairingState] = mapped_column(stored_as(PairingState, 10, "state"), default=PairingState.WAITING)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deadline: Mapped[datetime]
     ended_at: Mapped[datetime | None]
@@ -47,9 +54,9 @@ class PairingSession(db.Model):
     received_raw: Mapped[str | None] = mapped_column(String(64))
     received_identifier: Mapped[str | None] = mapped_column(String(12))
 
-    vehicle = relationship("Vehicle")
-    charger = relationship("Charger")
-    admin = relationship("Admin")
+    vehicle: Mapped["Vehicle"] = relationship()
+    charger: Mapped["Charger"] = relationship()
+    admin: Mapped["Admin | None"] = relationship()
 
 
 class UnknownIdentifier(db.Model):
@@ -61,13 +68,13 @@ class UnknownIdentifier(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))  # "vehicle" or "rfid"
+    kind: Mapped[IdentifierKind] = mapped_column(stored_as(IdentifierKind, 10, "kind"))
     value: Mapped[str] = mapped_column(String(64))  # canonical 12-hex for vehicles, upper-case tag for RFID
     raw: Mapped[str] = mapped_column(String(64))  # the last raw form seen
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     attempts: Mapped[int] = mapped_column(default=1)
     charger_id: Mapped[int | None] = mapped_column(ForeignKey("charger.id", ondelete="SET NULL"))
-    reason: Mapped[str | None] = mapped_column(String(20))  # "unknown" or "retired"
+    reason: Mapped[RefusalReason | None] = mapped_column(stored_as(RefusalReason, 20, "reason"))
 
-    charger = relationship("Charger")
+    charger: Mapped["Charger | None"] = relationship()

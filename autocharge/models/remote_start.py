@@ -1,12 +1,16 @@
 """Starts requested from the back office, waiting for the charger to begin the transaction."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import utcnow
 from ..extensions import db
+
+if TYPE_CHECKING:
+    from .user import User
 
 
 class RemoteStart(db.Model):
@@ -26,4 +30,4 @@ class RemoteStart(db.Model):
     expires_at: Mapped[datetime]
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transaction.id", ondelete="SET NULL"))
 
-    user = relationship("User")
+    user: Mapped["User"] = relationship()

@@ -7,8 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import utcnow
 from ..extensions import db
+from .statuses import UserStatus, stored_as
 
-USER_STATUSES = ("active", "blocked")
+USER_STATUSES = tuple(UserStatus)
 
 
 class User(db.Model):
@@ -33,7 +34,7 @@ class User(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    status: Mapped[UserStatus] = mapped_column(stored_as(UserStatus, 10, "status"), default=UserStatus.ACTIVE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tags: Mapped[list["RfidTag"]] = relationship(back_populates="user", order_by="RfidTag.id")
@@ -41,7 +42,7 @@ class User(db.Model):
     @property
     def active(self) -> bool:
         """Tell whether the user may charge."""
-        return self.status == "active"
+        return self.status == UserStatus.ACTIVE
 
 
 class RfidTag(db.Model):

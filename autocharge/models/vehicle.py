@@ -1,14 +1,20 @@
 """Vehicles and their Auto Charge identifiers."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import utcnow
 from ..extensions import db
+from .statuses import VehicleStatus, stored_as
 
-VEHICLE_STATUSES = ("pending", "active", "retired")
+if TYPE_CHECKING:
+    from .charger import Charger
+    from .user import User
+
+VEHICLE_STATUSES = tuple(VehicleStatus)
 
 
 class Vehicle(db.Model):
@@ -39,13 +45,13 @@ class Vehicle(db.Model):
     identifier: Mapped[str | None] = mapped_column(String(12), index=True)  # 12 upper-case hex
     identifier_raw: Mapped[str | None] = mapped_column(String(64))  # as the charger sent it
     randomized_mac: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[VehicleStatus] = mapped_column(stored_as(VehicleStatus, 10, "status"), default=VehicleStatus.PENDING)
     paired_at: Mapped[datetime | None]
     paired_charger_id: Mapped[int | None] = mapped_column(ForeignKey("charger.id", ondelete="SET NULL"))
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("vehicle.id", ondelete="SET NULL"))
     retired_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    user = relationship("User")
-    paired_charger = relationship("Charger")
-    replaces = relationship("Vehicle", remote_side=[id])
+    user: Mapped["User"] = relationship()
+    paired_charger: Mapped["Charger | None"] = relationship()
+    replaces: Mapped["Vehicle | None"] = relationship(remote_side=[id])

@@ -15,6 +15,7 @@ from ..db import is_record_id, utcnow, writing, writing_or
 from ..extensions import db
 from ..models import Admin, AdminSession
 from ..models.admin import ROLES
+from ..models.statuses import Role
 from . import NotFound, ServiceError, admin_sessions, audit, login_throttle
 from .passwords import check_password, hash_password
 
@@ -68,7 +69,7 @@ def list_admins() -> list[tuple[Admin, datetime | None]]:
     return [(admin, at) for admin, at in db.session.execute(query)]
 
 
-def create_admin(email: str, password: str, role: str = "admin", *, admin_id: int | None = None) -> Admin:
+def create_admin(email: str, password: str, role: str = Role.ADMIN, *, admin_id: int | None = None) -> Admin:
     """Create an admin; raise ServiceError for a bad email, password or role, or a taken email."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254 or _CONTROL.search(email):
@@ -152,12 +153,12 @@ def _lock_for_change(session: Session, target_id: int) -> Admin:
 
 def _active_admins():
     """Return a query of the ids of active admins with the admin role."""
-    return sa.select(Admin.id).where(Admin.role == "admin", Admin.disabled_at.is_(None))
+    return sa.select(Admin.id).where(Admin.role == Role.ADMIN, Admin.disabled_at.is_(None))
 
 
 def _keep_an_admin(session: Session, admin: Admin) -> None:
     """Raise ServiceError when `admin` is the last active admin with the admin role."""
-    if admin.role != "admin" or admin.disabled_at is not None:
+    if admin.role != Role.ADMIN or admin.disabled_at is not None:
         return
     if not session.scalar(
         sa.select(sa.func.count()).select_from(_active_admins().where(Admin.id != admin.id).subquery())
@@ -176,7 +177,7 @@ def set_role(target_id: int, role: str, *, admin_id: int | None) -> Admin:
     with writing() as session:
         admin = _lock_for_change(session, target_id)
         if admin.role != role:
-            if role != "admin":
+            if role != Role.ADMIN:
                 _keep_an_admin(session, admin)
             audit.record("admin.role_changed", "admin", admin.id, admin_id=admin_id, detail=f"{admin.role} -> {role}")
             admin.role = role

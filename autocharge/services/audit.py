@@ -2,6 +2,7 @@
 
 from ..extensions import db
 from ..models import AuditEvent
+from ..models.statuses import Actor
 
 # Every action the app records, in the words the Audit screen and its export use. Details never hold an identifier
 # or an RFID tag in clear (personal data): a masked form at most.
@@ -81,7 +82,7 @@ def record(
     *,
     admin_id: int | None = None,
     detail: str | None = None,
-    actor: str = "system",
+    actor: str = Actor.SYSTEM,
 ) -> AuditEvent:
     """Add an audit event to the current write transaction; `actor` says who acted when no admin did."""
     event = AuditEvent(
@@ -89,7 +90,7 @@ def record(
         subject_type=subject_type,
         subject_id=subject_id,
         admin_id=admin_id,
-        actor="admin" if admin_id else actor,
+        actor=Actor.ADMIN if admin_id else actor,
         detail=detail,
     )
     db.session.add(event)

@@ -9,12 +9,13 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Admin, AuditEvent, Charger, Transaction, User, Vehicle
+from ..models.statuses import Actor
 from . import ServiceError
 from .audit import ACTIONS, SUBJECT_TYPES
 from .paging import PER_PAGE, Page, contains_text, count, load_in_order, page_ids
 
 ORDER = (AuditEvent.at, AuditEvent.id)  # newest first; every audit index ends in these
-NOT_ADMINS = ("system", "charger")  # actors that are no admin
+NOT_ADMINS = (Actor.SYSTEM, Actor.CHARGER)  # actors that are no admin
 MAX_ACTOR = 254  # an email's length
 MAX_ACTOR_MATCHES = 200  # admins a part of an email may name at once
 EXPORT_BATCH = 2000
@@ -93,7 +94,7 @@ def actor_name(event: AuditEvent) -> str:
     """Say who acted: the admin's email, "system" or "charger" (or that the admin account is gone)."""
     if event.admin is not None:
         return event.admin.email
-    return "a removed admin" if event.actor == "admin" else event.actor
+    return "a removed admin" if event.actor == Actor.ADMIN else event.actor
 
 
 # Per subject type: its id column, what it is called, and (vehicles) whose it is.

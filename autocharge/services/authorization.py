@@ -7,17 +7,18 @@ import sqlalchemy as sa
 from .. import hotsql
 from ..db import is_record_id, utcnow, writing
 from ..models import RemoteStart, RfidTag, UnknownIdentifier, User, Vehicle
+from ..models.statuses import AuthStatus, IdentifierKind, Origin, RefusalReason, UserStatus, VehicleStatus
 from . import identifiers, pairing
 from .identifiers import Identifier
 
-ACCEPTED, BLOCKED, INVALID = "Accepted", "Blocked", "Invalid"
+ACCEPTED, BLOCKED, INVALID = AuthStatus.ACCEPTED, AuthStatus.BLOCKED, AuthStatus.INVALID
 
 # Prebuilt Core reads (see services/dialect.py): every Authorize and every start runs them, and the ORM
 # versions (entity loading, a lazy load of the user) cost several times more per message.
 _VEHICLE = (
     sa.select(Vehicle.id, Vehicle.user_id, User.status)
     .join(User, User.id == Vehicle.user_id)
-    .where(Vehicle.identifier == sa.bindparam("p_ident"), Vehicle.status == "active")
+    .where(Vehicle.identifier == sa.bindparam("p_ident"), Vehicle.status == VehicleStatus.ACTIVE)
 )
 _RETIRED = sa.select(Vehicle.id).where(Vehicle.identifier == sa.bindparam("p_ident")).limit(1)
 _REMOTE = (
@@ -36,7 +37,9 @@ _RFID = (
     .where(RfidTag.tag == sa.bindparam("p_tag"))
 )
 _ONLY_VEHICLE = (
-    sa.select(Vehicle.id).where(Vehicle.user_id == sa.bindparam("p_user"), Vehicle.status == "active").limit(2)
+    sa.select(Vehicle.id)
+    .where(Vehicle.user_id == sa.bindparam("p_user"), Vehicle.status == VehicleStatus.ACTIVE)
+    .limit(2)
 )
 
 
@@ -49,10 +52,10 @@ def _read(statement, **params):
 class AuthResult:
     """The answer to a token: status, and whom a transaction started with it belongs to."""
 
-    status: str  # Accepted / Blocked / Invalid (names shared by OCPP 1.6 and 2.0.1)
+    status: AuthStatus
     user_id: int | None = None
     vehicle_id: int | None = None
-    origin: str | None = None  # "autocharge", "rfid", "app" (models.transaction.ORIGINS)
+    origin: Origin | None = None
     identifier: Identifier | None = None  # set when the token was a vehicle identifier
     remote_start_id: int | None = None
 
@@ -82,7 +85,7 @@ def authorize(charger_id: int, token: str | None, token_type: str | None = None)
             pairing.on_card_presented(charger_id, token, token_type)
             result = _by_rfid(token)
     if result.status == INVALID and token:
-        _record_unknown(charger_id, token, ident, "retired" if result.vehicle_id else "unknown")
+        _record_unknown(charger_id, token, ident, RefusalReason.RETIRED if result.vehicle_id else RefusalReason.UNKNOWN)
         return AuthResult(INVALID, identifier=ident)
     if result.accepted and result.vehicle_id is None and result.user_id is not None:
         result = _with_only_vehicle(result)
@@ -95,8 +98,8 @@ def _by_vehicle(ident: Identifier) -> AuthResult:
     if vehicle is None:
         retired = _read(_RETIRED, p_ident=ident.canonical).scalar()
         return AuthResult(INVALID, vehicle_id=retired, identifier=ident)
-    status = ACCEPTED if vehicle.status == "active" else BLOCKED
-    return AuthResult(status, vehicle.user_id, vehicle.id, "autocharge", ident)
+    status = ACCEPTED if vehicle.status == UserStatus.ACTIVE else BLOCKED
+    return AuthResult(status, vehicle.user_id, vehicle.id, Origin.AUTOCHARGE, ident)
 
 
 def _by_remote_start(charger_id: int, token: str | None) -> AuthResult | None:
@@ -106,8 +109,8 @@ def _by_remote_start(charger_id: int, token: str | None) -> AuthResult | None:
     remote = _read(_REMOTE, p_token=token.strip().upper()).first()
     if remote is None or remote.charger_id != charger_id or remote.expires_at < utcnow():
         return None
-    status = ACCEPTED if remote.status == "active" else BLOCKED
-    return AuthResult(status, remote.user_id, origin="app", remote_start_id=remote.id)
+    status = ACCEPTED if remote.status == UserStatus.ACTIVE else BLOCKED
+    return AuthResult(status, remote.user_id, origin=Origin.APP, remote_start_id=remote.id)
 
 
 def remote_start_owner(charger_id: int, remote_start_id: int) -> AuthResult | None:
@@ -120,8 +123,8 @@ def remote_start_owner(charger_id: int, remote_start_id: int) -> AuthResult | No
     remote = _read(_REMOTE_BY_ID, p_id=remote_start_id).first()
     if remote is None or remote.charger_id != charger_id:
         return None
-    status = ACCEPTED if remote.status == "active" else BLOCKED
-    result = AuthResult(status, remote.user_id, origin="app", remote_start_id=remote.id)
+    status = ACCEPTED if remote.status == UserStatus.ACTIVE else BLOCKED
+    result = AuthResult(status, remote.user_id, origin=Origin.APP, remote_start_id=remote.id)
     return _with_only_vehicle(result) if result.accepted else result
 
 
@@ -132,7 +135,7 @@ def _by_rfid(token: str | None) -> AuthResult:
     user = _read(_RFID, p_tag=token.strip().upper()).first()
     if user is None:
         return AuthResult(INVALID)
-    return AuthResult(ACCEPTED if user.status == "active" else BLOCKED, user.id, origin="rfid")
+    return AuthResult(ACCEPTED if user.status == UserStatus.ACTIVE else BLOCKED, user.id, origin=Origin.RFID)
 
 
 def _with_only_vehicle(result: AuthResult) -> AuthResult:
@@ -143,9 +146,11 @@ def _with_only_vehicle(result: AuthResult) -> AuthResult:
     return AuthResult(result.status, result.user_id, ids[0], result.origin, result.identifier, result.remote_start_id)
 
 
-def _record_unknown(charger_id: int, token: str, ident: Identifier | None, reason: str) -> None:
+def _record_unknown(charger_id: int, token: str, ident: Identifier | None, reason: RefusalReason) -> None:
     """Count a refused token under unknown identifiers (first/last seen, where, how often)."""
-    kind, value = ("vehicle", ident.canonical) if ident else ("rfid", token.strip().upper()[:64])
+    kind, value = (
+        (IdentifierKind.VEHICLE, ident.canonical) if ident else (IdentifierKind.RFID, token.strip().upper()[:64])
+    )
     with writing() as session:
         row = session.scalar(
             sa.select(UnknownIdentifier).where(UnknownIdentifier.kind == kind, UnknownIdentifier.value == value)

@@ -1,5 +1,6 @@
 """What chargers report about themselves: boot details, online/offline, last seen, connector status."""
 
+import logging
 from functools import cache
 
 import sqlalchemy as sa
@@ -9,7 +10,10 @@ from .. import hotsql
 from ..db import utcnow, writing
 from ..extensions import db
 from ..models import Charger, Connector
+from ..models.statuses import ConnectorStatus, Registration
 from . import dialect, pairing
+
+log = logging.getLogger("autocharge.ocpp")
 
 PENDING_RETRY = 60  # seconds
 
@@ -80,21 +84,21 @@ def boot(
         "now": utcnow(),
     }
     with writing():
-        return hotsql.connection().execute(_BOOT, params).scalar() or "rejected"
+        return hotsql.connection().execute(_BOOT, params).scalar() or Registration.REJECTED
 
 
 def boot_interval(registration: str) -> int:
     """Return the heartbeat interval for an accepted charger, else how soon it should boot again."""
     interval = current_app.config["AUTOCHARGE_HEARTBEAT_INTERVAL"]
     # A pending charger retries soon, so an admin's acceptance takes effect within a minute.
-    return interval if registration == "accepted" else min(interval, PENDING_RETRY)
+    return interval if registration == Registration.ACCEPTED else min(interval, PENDING_RETRY)
 
 
 def connected(charger_id: int, connection_id: str, ocpp_version: str | None = None) -> str:
     """Mark the charger online on the socket `connection_id`; return its registration."""
     params = {"charger_id": charger_id, "p_connection": connection_id, "p_version": ocpp_version, "now": utcnow()}
     with writing():
-        return hotsql.connection().execute(_CONNECTED, params).scalar() or "rejected"
+        return hotsql.connection().execute(_CONNECTED, params).scalar() or Registration.REJECTED
 
 
 def disconnected(charger_id: int, connection_id: str) -> bool:
@@ -126,19 +130,26 @@ def _status_upsert(dialect_name: str):
     )
 
 
-def connector_status(charger_id: int, connector_id: int, status: str, error_code: str | None = None) -> None:
-    """Store a connector's reported status (upsert), then tell a waiting pairing about it."""
+def connector_status(charger_id: int, connector_id: int, status: str | None, error_code: str | None = None) -> None:
+    """Store a connector's reported status (upsert), then tell a waiting pairing about it.
+
+    A value of no OCPP version (a 2.0.1 AvailabilityState is free text) is stored as Unknown and logged: the column
+    holds only ConnectorStatus, and the charger's message is answered all the same.
+    """
+    known = ConnectorStatus.reported(status)
+    if known != status:
+        log.info("charger %s connector %s reported status %r: stored as %s", charger_id, connector_id, status, known)
     params = {
         "charger_id": charger_id,
         "connector_id": connector_id,
-        "status": status[:20],
+        "status": known,
         "error_code": _limit(error_code, 40),
         "updated_at": utcnow(),
     }
     with writing():
         conn = hotsql.connection()
         conn.execute(_status_upsert(conn.dialect.name), params)
-    pairing.on_connector_status(charger_id, connector_id, status)
+    pairing.on_connector_status(charger_id, connector_id, known)
 
 
 def connectors(charger_id: int) -> list[Connector]:

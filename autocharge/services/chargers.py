@@ -12,6 +12,7 @@ from ..db import utcnow, writing, writing_or
 from ..extensions import db
 from ..models import Charger
 from ..models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
+from ..models.statuses import Actor, AutochargeSupport, Registration
 from . import NotFound, ServiceError, audit, link
 from .backoff import Backoff, Rate
 from .charger_passwords import check_charger_password, hash_charger_password, needs_upgrade, verified_cache
@@ -75,8 +76,8 @@ def validate_password(password: str) -> str:
 def add_charger(
     charge_box_id: str,
     password: str | None = None,
-    autocharge: str = "unknown",
-    registration: str = "accepted",
+    autocharge: str = AutochargeSupport.UNKNOWN,
+    registration: str = Registration.ACCEPTED,
     admin_id: int | None = None,
 ) -> Charger:
     """Register a charger; raise ServiceError for a bad or taken id or a bad password."""
@@ -97,7 +98,9 @@ def add_charger(
         session.add(charger)
         session.flush()
         detail = f"{charge_box_id}, {registration}" + (", with a password" if password else "")
-        actor = "charger" if registration == "pending" else "system"  # only a connecting charger registers as pending
+        actor = (
+            Actor.CHARGER if registration == Registration.PENDING else Actor.SYSTEM
+        )  # only a connecting charger registers as pending
         audit.record("charger.added", "charger", charger.id, admin_id=admin_id, detail=detail, actor=actor)
     return charger
 
@@ -201,14 +204,14 @@ def _slow_down(wait: float) -> Admission:
 def _register_pending(charge_box_id: str, config, guards: _Guards) -> Admission:
     """Register an unknown charger as pending, within the cap and the creation rate; or refuse it."""
     cap = config["AUTOCHARGE_MAX_PENDING_CHARGERS"]
-    pending = db.session.scalar(sa.select(sa.func.count()).where(Charger.registration == "pending"))
+    pending = db.session.scalar(sa.select(sa.func.count()).where(Charger.registration == Registration.PENDING))
     if pending >= cap:
         return Admission(False, 503, f"{cap} chargers already wait for an admin to accept them.", retry_after=300)
     wait = guards.pending.wait(config["AUTOCHARGE_PENDING_PER_MINUTE"])
     if wait:
         return Admission(False, 503, "Too many new chargers at once: try again later.", retry_after=math.ceil(wait))
     try:
-        charger = add_charger(charge_box_id, registration="pending")
+        charger = add_charger(charge_box_id, registration=Registration.PENDING)
         guards.pending.record()
     except ServiceError as exc:  # a bad id, or a simultaneous first connect registered it
         charger = by_box_id(charge_box_id)

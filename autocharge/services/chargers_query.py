@@ -8,11 +8,12 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Charger, Connector, Transaction
 from ..models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
+from ..models.statuses import ConnectorStatus, TransactionStatus
 from . import ServiceError
 from .paging import PER_PAGE, Page, contains_text, count, load_in_order, page_ids
 
 # Connector states an operator looks for, as the statuses chargers report (1.6 and 2.0.1 share these).
-CONNECTOR_STATES = {"faulted": "Faulted", "unavailable": "Unavailable"}
+CONNECTOR_STATES = {"faulted": ConnectorStatus.FAULTED, "unavailable": ConnectorStatus.UNAVAILABLE}
 # "charging" means a session is running: a 2.0.1 charger reports such a connector only as Occupied.
 STATUSES = (*REGISTRATIONS, "charging", *CONNECTOR_STATES)
 CONNECTIONS = ("online", "offline")
@@ -44,7 +45,7 @@ def conditions(flt: ChargerFilter) -> list:
     if flt.status in REGISTRATIONS:
         found.append(Charger.registration == flt.status)
     elif flt.status == "charging":
-        running = sa.select(Transaction.charger_id).where(Transaction.status == "active")
+        running = sa.select(Transaction.charger_id).where(Transaction.status == TransactionStatus.ACTIVE)
         found.append(Charger.id.in_(running))
     elif flt.status in CONNECTOR_STATES:
         states = sa.select(Connector.charger_id).where(

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from ..db import utcnow
 from ..extensions import db
 from ..models import Charger, PairingSession, Transaction, UnknownIdentifier, Vehicle
+from ..models.statuses import IdentifierKind, PairingState, Registration, TransactionStatus
 from .chargers_query import ChargerFilter, conditions
 
 RECENTLY_OFFLINE = 10  # chargers listed under "went offline recently"
@@ -19,7 +20,7 @@ CHARGER_FIGURES = {
     "online": ChargerFilter(connection="online"),
     "offline": ChargerFilter(connection="offline"),
     "faulted": ChargerFilter(status="faulted"),
-    "pending": ChargerFilter(status="pending"),
+    "pending": ChargerFilter(status=Registration.PENDING),
 }
 # Where "connectors charging" leads: the online chargers with a session running, whose connectors those are.
 CHARGING = ChargerFilter(status="charging", connection="online")
@@ -112,13 +113,13 @@ def _totals(now: datetime, month_first: date, month_last: date) -> dict[str, int
     figures |= {
         "chargers": _count(Charger),
         "connectors_charging": _connectors_charging(),
-        "active_sessions": _count(Transaction, Transaction.status == "active"),
+        "active_sessions": _count(Transaction, Transaction.status == TransactionStatus.ACTIVE),
         "energy_today_wh": _energy(midnight, midnight + timedelta(days=1)),
         "energy_month_wh": _energy(_midnight(month_first), _midnight(month_last + timedelta(days=1))),
-        "pairings_waiting": _count(PairingSession, PairingSession.state == "waiting"),
+        "pairings_waiting": _count(PairingSession, PairingSession.state == PairingState.WAITING),
     }
     since = now - UNKNOWN_WINDOW
-    for name, kind in (("unknown_vehicles", "vehicle"), ("unknown_tags", "rfid")):
+    for name, kind in (("unknown_vehicles", IdentifierKind.VEHICLE), ("unknown_tags", IdentifierKind.RFID)):
         figures[name] = _count(UnknownIdentifier, UnknownIdentifier.kind == kind, UnknownIdentifier.last_seen >= since)
     row = db.session.execute(sa.select(*(query.label(name) for name, query in figures.items()))).one()
     return {name: int(value or 0) for name, value in row._mapping.items()}
@@ -143,7 +144,7 @@ def _waiting() -> tuple[WaitingPairing, ...]:
         sa.select(PairingSession.id, Vehicle.plate, Charger.charge_box_id, PairingSession.deadline)
         .join(Vehicle, Vehicle.id == PairingSession.vehicle_id)
         .join(Charger, Charger.id == PairingSession.charger_id)
-        .where(PairingSession.state == "waiting")
+        .where(PairingSession.state == PairingState.WAITING)
         .order_by(PairingSession.deadline, PairingSession.id)
         .limit(WAITING_SHOWN)
     )

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from ..models.statuses import Actor
 from ..models.transaction import ORIGINS
 from . import audit, audit_query, transactions_query, users_query
 from .audit_query import AuditFilter
@@ -113,7 +114,7 @@ def audit_csv(flt: AuditFilter) -> Iterator[str]:
 
     def convert(row) -> tuple:
         at, actor, email, action, subject_type, subject_id, detail = row
-        who = email or ("a removed admin" if actor == "admin" else actor)
+        who = email or ("a removed admin" if actor == Actor.ADMIN else actor)
         return _when(at), text(who), audit.action_label(action), subject_type, subject_id or "", text(detail)
 
     return _csv_chunks(audit_query.EXPORT_HEADER, audit_query.export_batches(flt), convert)

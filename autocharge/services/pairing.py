@@ -16,12 +16,14 @@ from .. import hotsql
 from ..db import utcnow, writing
 from ..extensions import db
 from ..models import Admin, Charger, PairingSession, Vehicle
+from ..models.statuses import Actor, AutochargeSupport, ConnectorStatus, PairingState, Registration, VehicleStatus
 from . import NotFound, ServiceError, audit, identifiers, vehicles
 from .identifiers import Identifier
 from .paging import contains_text
 
-WAITING = "waiting"
-PLUGGED_STATUSES = {"Preparing", "Occupied"}  # 1.6 Preparing; 2.0.1 Occupied (cable plugged in)
+WAITING = PairingState.WAITING
+# 1.6 Preparing; 2.0.1 Occupied (cable plugged in)
+PLUGGED_STATUSES = {ConnectorStatus.PREPARING, ConnectorStatus.OCCUPIED}
 
 
 class PairingConflict(ServiceError):
@@ -113,9 +115,9 @@ def _end(
     charger as the actor when its report ended the pairing.
     """
     session.state, session.ended_at, session.failure_reason = state, utcnow(), reason
-    action = {"failed": "pairing.failed", "expired": "pairing.expired", "cancelled": "pairing.cancelled"}[state]
+    action = f"pairing.{state}"  # failed, expired or cancelled
     detail = reason.replace(ident.display, ident.masked) if reason and ident else reason
-    actor = "charger" if ident else "system"
+    actor = Actor.CHARGER if ident else Actor.SYSTEM
     audit.record(action, "vehicle", session.vehicle_id, admin_id=admin_id, detail=detail, actor=actor)
 
 
@@ -126,7 +128,7 @@ def _expire_if_due(session: PairingSession) -> bool:
     minutes = current_app.config["AUTOCHARGE_PAIRING_TIMEOUT"] / 60
     _end(
         session,
-        "expired",
+        PairingState.EXPIRED,
         f"The deadline passed ({minutes:g} min) before {session.charger.charge_box_id} "
         "reported the vehicle's identifier.",
     )
@@ -170,28 +172,28 @@ def _conflict_message(other: PairingSession, on_charger: bool) -> str:
 
 def _unavailable_reason(charger: Charger) -> str:
     """Say why a charger cannot take a pairing now, or return '' when it can."""
-    if charger.registration != "accepted":
+    if charger.registration != Registration.ACCEPTED:
         return f"Registration is {charger.registration}; accept the charger first."
     if not charger.online:
         seen = f" (last seen {when(charger.last_seen)})" if charger.last_seen else ""
         return f"Offline{seen}: the charger must be connected to report the identifier."
-    if charger.autocharge == "unsupported":
+    if charger.autocharge == AutochargeSupport.UNSUPPORTED:
         return "Does not support Auto Charge: it cannot report a vehicle identifier."
     return ""
 
 
 def _check_pairable(vehicle: Vehicle) -> None:
     """Raise ServiceError unless the vehicle still waits for its identifier."""
-    if vehicle.status == "retired":
+    if vehicle.status == VehicleStatus.RETIRED:
         raise ServiceError(f"{vehicle.plate} is retired; add a new vehicle instead.")
-    if vehicle.identifier or vehicle.status != "pending":
+    if vehicle.identifier or vehicle.status != VehicleStatus.PENDING:
         raise ServiceError(
             f"{vehicle.plate} is already paired with {identifiers.display(vehicle.identifier)}. "
             "An identifier is read-only once paired; add a replacement vehicle instead."
         )
 
 
-SUPPORT_RANK = ("supported", "unknown")
+SUPPORT_RANK = (AutochargeSupport.SUPPORTED, AutochargeSupport.UNKNOWN)
 CHOICES = 20  # chargers offered at once on the Pair screen; a search by charge box id finds the others
 
 
@@ -204,7 +206,7 @@ def charger_choices(search: str = "", limit: int = CHOICES) -> tuple[list[Charge
     busy = sa.select(PairingSession.charger_id).where(
         PairingSession.state == WAITING, PairingSession.deadline > utcnow()
     )
-    usable = sa.and_(Charger.registration == "accepted", Charger.online.is_(True), Charger.id.not_in(busy))
+    usable = sa.and_(Charger.registration == Registration.ACCEPTED, Charger.online.is_(True), Charger.id.not_in(busy))
     # Usable ones first, each group by Auto Charge support (supported, unknown); chargers that do not support it last.
     tiers = [sa.and_(ready, Charger.autocharge == support) for ready in (usable, ~usable) for support in SUPPORT_RANK]
     tiers.append(Charger.autocharge.not_in(SUPPORT_RANK))
@@ -229,7 +231,7 @@ def _choices(found: list[Charger]) -> list[ChargerChoice]:
             reason = _conflict_message(other, on_charger=True)
         note = (
             "Auto Charge support unknown: pairing works only if this charger reports the vehicle's identifier."
-            if charger.autocharge == "unknown"
+            if charger.autocharge == AutochargeSupport.UNKNOWN
             else ""
         )
         choices.append(ChargerChoice(charger, not reason, note, reason))
@@ -302,7 +304,12 @@ def cancel(session_id: int, admin_id: int | None = None) -> PairingSession:
         ended = _expire_if_due(session) or session.state != WAITING
         if not ended:
             admin = db.session.get(Admin, admin_id) if admin_id else None
-            _end(session, "cancelled", f"Cancelled by {admin.email if admin else 'an admin'}.", admin_id=admin_id)
+            _end(
+                session,
+                PairingState.CANCELLED,
+                f"Cancelled by {admin.email if admin else 'an admin'}.",
+                admin_id=admin_id,
+            )
     if ended:
         raise ServiceError(f"This pairing already ended ({session.state}).")
     return session
@@ -347,9 +354,9 @@ def on_identifier(charger_id: int, ident: Identifier) -> None:
             try:
                 old = vehicles.attach_identifier(session.vehicle, ident, charger_id, session.admin_id)
             except ServiceError as exc:
-                _end(session, "failed", str(exc), ident=ident)
+                _end(session, PairingState.FAILED, str(exc), ident=ident)
                 return
-            session.state, session.ended_at = "paired", utcnow()
+            session.state, session.ended_at = PairingState.PAIRED, utcnow()
             retired_old = old is not None
     except IntegrityError:
         # Another charger completed a pairing with this identifier at the same instant (PostgreSQL).
@@ -369,7 +376,7 @@ def _fail_duplicate(charger_id: int, ident: Identifier) -> None:
         holder = vehicles.active_with_identifier(ident.canonical)
         _end(
             session,
-            "failed",
+            PairingState.FAILED,
             vehicles.duplicate_message(ident, holder)
             if holder
             else f"Identifier {ident.display} was just paired elsewhere.",
@@ -409,7 +416,7 @@ def on_charger_offline(charger_id: int) -> None:
             if not _expire_if_due(session):
                 _end(
                     session,
-                    "failed",
+                    PairingState.FAILED,
                     f"Charger {session.charger.charge_box_id} went offline before it reported "
                     "the vehicle's identifier.",
                 )

@@ -19,14 +19,16 @@ from sqlalchemy.orm import aliased
 from ..db import utcnow, writing
 from ..extensions import db
 from ..models import AuditEvent, Charger, Connector, Transaction
+from ..models.statuses import Actor, ConnectorStatus, EndReason, TransactionStatus
 from . import NotFound, ServiceError, audit
 
-REBOOTED = "ChargerRebooted"  # stop_reason values (models/transaction.py STOP_REASONS says them in words)
-BY_HAND = "EndedByHand"
+# The stop reasons written here (models/transaction.py STOP_REASONS says them in words).
+REBOOTED = EndReason.CHARGER_REBOOTED
+BY_HAND = EndReason.ENDED_BY_HAND
 REASON_MAX = 500
 BATCH = 200  # sessions closed per sweep at most; the next sweep takes the rest
 # 1.6 statuses of a connector whose session runs: reported after the boot, the charger still knows its session.
-RUNNING = ("Charging", "SuspendedEV", "SuspendedEVSE")
+RUNNING = (ConnectorStatus.CHARGING, ConnectorStatus.SUSPENDED_EV, ConnectorStatus.SUSPENDED_EVSE)
 
 
 class AlreadyEnded(ServiceError):
@@ -36,7 +38,7 @@ class AlreadyEnded(ServiceError):
 def _ended_values(stop_time) -> dict:
     """Return the columns of a session ended here: completed, with its energy as last metered."""
     return {
-        "status": "completed",
+        "status": TransactionStatus.COMPLETED,
         "stop_time": stop_time,
         "meter_stop": Transaction.meter_start + Transaction.energy_wh,
     }
@@ -58,7 +60,7 @@ def end_by_hand(tx_id: int, admin_id: int, reason: str) -> Transaction:
             raise NotFound(f"Transaction {tx_id} does not exist.")
         ended = session.execute(
             sa.update(Transaction)
-            .where(Transaction.id == tx_id, Transaction.status == "active")
+            .where(Transaction.id == tx_id, Transaction.status == TransactionStatus.ACTIVE)
             .values(**_ended_values(utcnow()), stop_reason=BY_HAND)
             .execution_options(synchronize_session=False)
         )
@@ -112,7 +114,7 @@ def _stale_after_reboot(booted_before: datetime) -> sa.Select:
         sa.select(Transaction.id, Transaction.updated_at, Transaction.start_time, Charger.last_boot)
         .join(Charger, Charger.id == Transaction.charger_id)
         .where(
-            Transaction.status == "active",
+            Transaction.status == TransactionStatus.ACTIVE,
             Charger.last_boot < booted_before,
             Transaction.updated_at < Charger.last_boot,  # any message about it since the boot moved updated_at
             sa.or_(~still_running, superseded),
@@ -137,7 +139,7 @@ def close_after_reboot(grace_seconds: float) -> list[int]:
                 sa.update(Transaction)
                 .where(
                     Transaction.id == row.id,
-                    Transaction.status == "active",
+                    Transaction.status == TransactionStatus.ACTIVE,
                     Transaction.updated_at == row.updated_at,  # a message arriving meanwhile wins
                 )
                 .values(**_ended_values(stop_time), stop_reason=REBOOTED)
@@ -149,7 +151,9 @@ def close_after_reboot(grace_seconds: float) -> list[int]:
                     f"The charger booted at {row.last_boot:%Y-%m-%d %H:%M:%S} UTC and did not report the session "
                     f"within {grace_seconds:g} s; energy kept at {done.energy_wh} Wh."
                 )
-                audit.record("transaction.closed_after_reboot", "transaction", row.id, actor="system", detail=detail)
+                audit.record(
+                    "transaction.closed_after_reboot", "transaction", row.id, actor=Actor.SYSTEM, detail=detail
+                )
                 closed.append(row.id)
     return closed
 

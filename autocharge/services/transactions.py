@@ -16,6 +16,7 @@ from .. import hotsql
 from ..db import is_record_id, writing
 from ..extensions import db
 from ..models import MeterSample, RemoteStart, Transaction
+from ..models.statuses import Origin, TransactionStatus
 from . import NotFound, authorization, dialect, session_ends
 from .authorization import AuthResult
 
@@ -41,9 +42,9 @@ _BY_ID = sa.select(*_ROW).where(
 _INSERT = sa.insert(Transaction).returning(Transaction.id)
 _COMPLETE = (
     sa.update(Transaction)
-    .where(Transaction.id == sa.bindparam("p_tx"), Transaction.status == "active")
+    .where(Transaction.id == sa.bindparam("p_tx"), Transaction.status == TransactionStatus.ACTIVE)
     .values(
-        status="completed",
+        status=TransactionStatus.COMPLETED,
         stop_time=sa.bindparam("p_time"),
         meter_stop=sa.bindparam("p_stop"),
         energy_wh=sa.bindparam("p_energy"),
@@ -59,7 +60,10 @@ def _raised_energy(*conditions):
     """Return the energy a meter register gives a running transaction, never lower than it has (SQL CASE)."""
     grows = _REGISTER - Transaction.meter_start > Transaction.energy_wh
     return sa.case(
-        (sa.and_(Transaction.status == "active", *conditions, grows), _REGISTER - Transaction.meter_start),
+        (
+            sa.and_(Transaction.status == TransactionStatus.ACTIVE, *conditions, grows),
+            _REGISTER - Transaction.meter_start,
+        ),
         else_=Transaction.energy_wh,
     )
 
@@ -83,7 +87,7 @@ _ACTIVE_ON = (
     .where(
         Transaction.charger_id == sa.bindparam("charger_id"),
         Transaction.connector_id == sa.bindparam("connector_id"),
-        Transaction.status == "active",
+        Transaction.status == TransactionStatus.ACTIVE,
     )
     .order_by(Transaction.id.desc())
     .limit(1)
@@ -214,7 +218,7 @@ def stop(
         row = conn.execute(_BY_ID, {"charger_id": charger_id, "tx_id": transaction_id}).first()
         if row is None:
             return None
-        if row.status == "active":
+        if row.status == TransactionStatus.ACTIVE:
             conn.execute(
                 _COMPLETE,
                 {
@@ -226,7 +230,9 @@ def stop(
                 },
             )
         _insert_samples(row.id, samples)
-    if row.status != "active":  # a retry, or the stop of a session closed meanwhile as rebooted: the charger's word
+    if (
+        row.status != TransactionStatus.ACTIVE
+    ):  # a retry, or the stop of a session closed meanwhile as rebooted: the charger's word
         session_ends.correct_after_reboot(charger_id, row.id, stop_time, meter_stop, reason)
     if not token:
         return None
@@ -267,7 +273,7 @@ def _store_readings(row, samples: list[Sample]) -> None:
     """Insert samples of a located transaction (retries ignored) and raise its energy if it runs."""
     _insert_samples(row.id, samples)
     energy = _last_energy(samples)
-    if row.status == "active" and energy is not None:
+    if row.status == TransactionStatus.ACTIVE and energy is not None:
         hotsql.connection().execute(_RAISE_ENERGY, {"tx_id": row.id, "energy": round(energy) - row.meter_start})
 
 
@@ -336,13 +342,15 @@ def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> 
                 "meter_start": meter_start,
                 "counted_from": counted_from,
             }
-            tx_id, status, energy_wh = conn.execute(_INSERT, params).scalar_one(), "active", 0
+            tx_id, status, energy_wh = conn.execute(_INSERT, params).scalar_one(), TransactionStatus.ACTIVE, 0
             id_token = auth_status = origin = None
         else:
             tx_id, status, meter_start, energy_wh, id_token, auth_status, origin, counted_from = row
             if begin is not None:
                 # The charger's own start register wins, however late it comes (often only in the Ended event).
-                start_changed = status == "active" and (round(begin) != meter_start or counted_from is not None)
+                start_changed = status == TransactionStatus.ACTIVE and (
+                    round(begin) != meter_start or counted_from is not None
+                )
                 if start_changed:
                     energy_wh = max(0, meter_start + energy_wh - round(begin))
                     meter_start, counted_from = round(begin), None
@@ -352,14 +360,14 @@ def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> 
                 if start_changed:
                     meter_start, counted_from = round(first.energy_wh), first.timestamp
         # Owned once: by the first token, or by our remote start (then a later token, even a card's, changes nothing).
-        if result is not None and id_token is None and (auth_status is None or (event.token and origin != "app")):
+        if result is not None and id_token is None and (auth_status is None or (event.token and origin != Origin.APP)):
             owner = _owner(event.token, event.token_type, result)
             conn.execute(_SET_OWNER, {"p_tx": tx_id, **{f"p_{k}": v for k, v in owner.items()}})
             _link_remote_start(tx_id, result)
         _insert_samples(tx_id, event.samples)
-        if status == "active" and last is not None and round(last) - meter_start > energy_wh:
+        if status == TransactionStatus.ACTIVE and last is not None and round(last) - meter_start > energy_wh:
             energy_wh, energy_changed = round(last) - meter_start, True
-        if event.kind == "Ended" and status == "active":
+        if event.kind == "Ended" and status == TransactionStatus.ACTIVE:
             meter_stop = round(last) if last is not None else meter_start + energy_wh
             energy_wh, energy_changed = max(0, meter_stop - meter_start), False  # _COMPLETE writes it
             params = {"p_tx": tx_id, "p_time": event.timestamp, "p_stop": meter_stop, "p_energy": energy_wh}
@@ -367,7 +375,7 @@ def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> 
         if start_changed or energy_changed:
             params = {"p_tx": tx_id, "p_start": meter_start, "p_energy": energy_wh, "p_from": counted_from}
             conn.execute(_SET_METER, params)
-    return tx_id, status == "active"
+    return tx_id, status == TransactionStatus.ACTIVE
 
 
 def _start_of_new(event: TxEvent, first: Sample | None, begin: float | None) -> tuple[int, datetime | None]:

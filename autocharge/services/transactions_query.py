@@ -10,11 +10,12 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..db import writing
 from ..extensions import db
 from ..models import Charger, Transaction, User, Vehicle
+from ..models.statuses import TransactionStatus
 from ..models.transaction import ORIGINS
 from . import NotFound, ServiceError, audit
 from .paging import PER_PAGE, OrderedJoin, Page, contains_text, count, load_in_order, order, page_ids
 
-STATUSES = ("active", "completed")
+STATUSES = tuple(TransactionStatus)
 # Sortable columns, each ending in (start_time, id) or id so one index serves the whole ORDER BY.
 # "charger" and "user" sort by name through a join; "user" is paged specially (see _user_sorted_ids).
 SORTS = {
@@ -62,8 +63,9 @@ def conditions(flt: TransactionFilter | None, walk_sort: bool = False) -> list:
     for column, value in ((Transaction.origin, flt.origin), (Transaction.status, flt.status)):
         if value is not None:
             # origin || '' = ? is the same test, but SQLite cannot answer it from an index, so it walks the
-            # index of the sort instead: a third of a million rows is then never sorted for one page of 50.
-            found.append((column.concat("") if walk_sort else column) == value)
+            # index of the sort instead: a third of a million rows is then never sorted for one page of 50. The ''
+            # is typed String: as the column's Enum it would be refused for not being a status.
+            found.append((column.concat(sa.literal("", sa.String)) if walk_sort else column) == value)
     if flt.started_from is not None:
         found.append(Transaction.start_time >= flt.started_from)
     if flt.started_before is not None:
@@ -116,12 +118,14 @@ def page(
 
 def _count(flt: TransactionFilter | None) -> int:
     """Return how many transactions match; completed ones as all minus the few active ones."""
-    if flt is not None and flt.status == "completed":
+    if flt is not None and flt.status == TransactionStatus.COMPLETED:
         # Nearly every session is completed: counting them read a million index entries (~300 ms at 1M rows),
         # while the rest of the filter's count plus the handful of active ones costs a fraction of that.
-        # Exact because the status column holds only "active" and "completed" (STATUSES).
+        # Exact because the status column holds only "active" and "completed" (its CHECK constraint).
         everything = count(sa.select(Transaction.id).where(*conditions(replace(flt, status=None))))
-        return everything - count(sa.select(Transaction.id).where(*conditions(replace(flt, status="active"))))
+        return everything - count(
+            sa.select(Transaction.id).where(*conditions(replace(flt, status=TransactionStatus.ACTIVE)))
+        )
     return count(sa.select(Transaction.id).where(*conditions(flt)))
 
 
@@ -235,7 +239,7 @@ def detail(tx_id: int) -> Transaction:
 def active_on_charger(charger_id: int) -> list[Transaction]:
     """Return the charger's transactions that have not stopped yet, by connector."""
     query = (
-        build_query(TransactionFilter(charger_id=charger_id, status="active"))
+        build_query(TransactionFilter(charger_id=charger_id, status=TransactionStatus.ACTIVE))
         .options(joinedload(Transaction.user))
         .order_by(None)
         .order_by(Transaction.connector_id, Transaction.id)

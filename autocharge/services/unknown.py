@@ -7,11 +7,12 @@ from sqlalchemy.orm import joinedload
 from ..db import writing, writing_or
 from ..extensions import db
 from ..models import RfidTag, UnknownIdentifier, User, Vehicle
+from ..models.statuses import IdentifierKind, VehicleStatus
 from . import NotFound, ServiceError, audit, identifiers, pairing, users, users_query, vehicles
 from .identifiers import Identifier
 from .paging import PER_PAGE, Page, count, load_in_order, page_ids
 
-KINDS = ("vehicle", "rfid")
+KINDS = tuple(IdentifierKind)
 MASK = "••"
 
 
@@ -25,7 +26,7 @@ def mask(canonical: str) -> str:
 
 def masked(row: UnknownIdentifier) -> str:
     """Show a refused identifier or RFID tag with its middle hidden."""
-    return mask(row.value) if row.kind == "vehicle" else mask_tag(row.value)
+    return mask(row.value) if row.kind == IdentifierKind.VEHICLE else mask_tag(row.value)
 
 
 def mask_tag(tag: str) -> str:
@@ -61,16 +62,18 @@ def reveal(unknown_id: int, admin_id: int | None = None) -> str:
     """Return the full identifier for display, recording who looked at it (identifiers are personal data)."""
     with writing():
         row = get(unknown_id)
-        detail = f"{'vehicle identifier' if row.kind == 'vehicle' else 'RFID tag'} {masked(row)}"
+        detail = f"{'vehicle identifier' if row.kind == IdentifierKind.VEHICLE else 'RFID tag'} {masked(row)}"
         audit.record("identifier.revealed", "unknown", row.id, admin_id=admin_id, detail=detail)
-    return identifiers.display(row.value) if row.kind == "vehicle" else row.value
+    return identifiers.display(row.value) if row.kind == IdentifierKind.VEHICLE else row.value
 
 
 def pending_vehicles(user_id: int) -> list[Vehicle]:
     """Return a user's vehicles that still wait for an identifier."""
     return list(
         db.session.scalars(
-            sa.select(Vehicle).where(Vehicle.user_id == user_id, Vehicle.status == "pending").order_by(Vehicle.plate)
+            sa.select(Vehicle)
+            .where(Vehicle.user_id == user_id, Vehicle.status == VehicleStatus.PENDING)
+            .order_by(Vehicle.plate)
         )
     )
 
@@ -101,7 +104,7 @@ def pair_directly(
     )
     with writing_or(raced):
         row = get(unknown_id)
-        if row.kind != "vehicle":
+        if row.kind != IdentifierKind.VEHICLE:
             raise ServiceError("Only vehicle identifiers can be paired; this is an RFID tag.")
         vehicle = _target_vehicle(user_id, vehicle_id, plate, admin_id)
         audit.record(
@@ -122,7 +125,7 @@ def assign_tag(unknown_id: int, user_id: int, admin_id: int | None = None) -> Rf
     raced = ServiceError("Another admin assigned this tag at the same moment; reload the Unknown identifiers.")
     with writing_or(raced) as session:
         row = get(unknown_id)
-        if row.kind != "rfid":
+        if row.kind != IdentifierKind.RFID:
             raise ServiceError("Only RFID tags can be assigned to a user; pair a vehicle identifier with a vehicle.")
         value = users.normalize_tag(row.value)
         rfid = users.give_tag(user_id, value, admin_id, shown=masked(row), source=" (from unknown identifiers)")

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from ..db import writing, writing_or
 from ..extensions import db
 from ..models import RfidTag, User
+from ..models.statuses import UserStatus
 from ..models.user import USER_STATUSES
 from . import NotFound, ServiceError, audit
 from .identifiers import mask_tag
@@ -47,7 +48,7 @@ def add_user(name: str, email: str, admin_id: int | None = None) -> User:
     with writing_or(taken) as session:
         if _email_taken(email):
             raise taken
-        user = User(name=name, email=email, status="active")
+        user = User(name=name, email=email, status=UserStatus.ACTIVE)
         session.add(user)
         session.flush()
         audit.record("user.created", "user", user.id, admin_id=admin_id)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import RfidTag, User, Vehicle
+from ..models.statuses import UserStatus, VehicleStatus
 from ..models.user import USER_STATUSES
 from . import ServiceError
 from .paging import Page, contains_text, count, load_in_order, order, page_ids
@@ -51,7 +52,7 @@ def _conditions(flt: UserFilter) -> list:
         ]
         if key:
             plated = sa.select(Vehicle.user_id).where(
-                contains_text(Vehicle.plate_key, key), Vehicle.status != "retired"
+                contains_text(Vehicle.plate_key, key), Vehicle.status != VehicleStatus.RETIRED
             )
             sources.append(plated)
         conditions.append(User.id.in_(sa.union(*sources)))
@@ -80,7 +81,7 @@ def page(flt: UserFilter, sort: str = DEFAULT_SORT, descending: bool = False, nu
     return Page(load_in_order(User, ids, selectinload(User.tags)), number, per_page, total)
 
 
-def pick(search: str = "", limit: int = 20, status: str | None = "active") -> list[User]:
+def pick(search: str = "", limit: int = 20, status: str | None = UserStatus.ACTIVE) -> list[User]:
     """Return at most `limit` users by name that match a search (any when empty): the choices of a user picker."""
     query = sa.select(User).where(*_conditions(UserFilter(search=search, status=status)))
     return list(db.session.scalars(query.order_by(User.name, User.id).limit(limit)))
@@ -92,7 +93,7 @@ def plates_by_user(user_ids: list[int]) -> dict[int, list[Vehicle]]:
         return {}
     query = (
         sa.select(Vehicle)
-        .where(Vehicle.user_id.in_(user_ids), Vehicle.status != "retired")
+        .where(Vehicle.user_id.in_(user_ids), Vehicle.status != VehicleStatus.RETIRED)
         .order_by(Vehicle.plate, Vehicle.id)
     )
     found: dict[int, list[Vehicle]] = {}

@@ -11,12 +11,13 @@ from sqlalchemy.orm import attributes
 from ..db import utcnow, writing
 from ..extensions import db
 from ..models import AuditEvent, PairingSession, UnknownIdentifier, Vehicle
+from ..models.statuses import IdentifierKind, PairingState, VehicleStatus
 from . import NotFound, ServiceError, audit, link, users
 from .identifiers import Identifier
 
 MAX_PLATE = 20
 _PLATE_PUNCTUATION = set(" -.·")
-STATUS_ORDER = {"active": 0, "pending": 1, "retired": 2}
+STATUS_ORDER = {VehicleStatus.ACTIVE: 0, VehicleStatus.PENDING: 1, VehicleStatus.RETIRED: 2}
 
 
 class IdentifierReadOnly(ServiceError):
@@ -96,7 +97,7 @@ def describe_owner(vehicle: Vehicle) -> str:
 
 def _plate_holder(key: str, except_id: int | None = None) -> Vehicle | None:
     """Return the active or pending vehicle that has this plate key, if any."""
-    query = sa.select(Vehicle).where(Vehicle.plate_key == key, Vehicle.status != "retired")
+    query = sa.select(Vehicle).where(Vehicle.plate_key == key, Vehicle.status != VehicleStatus.RETIRED)
     if except_id is not None:
         query = query.where(Vehicle.id != except_id)
     return db.session.scalar(query)
@@ -115,9 +116,11 @@ def _plate_taken_message(holder: Vehicle, user_id: int) -> str:
 def _check_replacement(user_id: int, replaces_id: int) -> Vehicle:
     """Return the vehicle to be replaced; raise ServiceError unless it is this user's active vehicle."""
     old = get_for_user(user_id, replaces_id)
-    if old.status != "active":
+    if old.status != VehicleStatus.ACTIVE:
         raise ServiceError(f"Only an active vehicle can be replaced; {old.plate} is {old.status}.")
-    pending = db.session.scalar(sa.select(Vehicle).where(Vehicle.replaces_id == old.id, Vehicle.status == "pending"))
+    pending = db.session.scalar(
+        sa.select(Vehicle).where(Vehicle.replaces_id == old.id, Vehicle.status == VehicleStatus.PENDING)
+    )
     if pending is not None:
         raise ServiceError(f"{pending.plate} is already waiting to replace {old.plate}; pair or retire it first.")
     return old
@@ -131,7 +134,11 @@ def add_locked(user_id: int, plate: Plate, admin_id: int | None = None, replaces
     if holder is not None:
         raise ServiceError(_plate_taken_message(holder, user_id))
     vehicle = Vehicle(
-        user_id=user.id, plate=plate.shown, plate_key=plate.key, status="pending", replaces_id=old.id if old else None
+        user_id=user.id,
+        plate=plate.shown,
+        plate_key=plate.key,
+        status=VehicleStatus.PENDING,
+        replaces_id=old.id if old else None,
     )
     db.session.add(vehicle)
     db.session.flush()
@@ -163,7 +170,7 @@ def rename_vehicle(vehicle_id: int, plate: str, admin_id: int | None = None) -> 
     try:
         with writing():
             vehicle = get(vehicle_id)
-            if vehicle.status == "retired":
+            if vehicle.status == VehicleStatus.RETIRED:
                 raise ServiceError("A retired vehicle is kept as it was; its plate cannot change.")
             holder = _plate_holder(normal.key, except_id=vehicle.id)
             if holder is not None:
@@ -184,12 +191,14 @@ def rename_vehicle(vehicle_id: int, plate: str, admin_id: int | None = None) -> 
 
 def retire_locked(vehicle: Vehicle, admin_id: int | None, detail: str | None = None) -> None:
     """Retire a vehicle inside the caller's write transaction, ending any pairing that waits for it."""
-    vehicle.status, vehicle.retired_at = "retired", utcnow()
+    vehicle.status, vehicle.retired_at = VehicleStatus.RETIRED, utcnow()
     waiting = db.session.scalar(
-        sa.select(PairingSession).where(PairingSession.vehicle_id == vehicle.id, PairingSession.state == "waiting")
+        sa.select(PairingSession).where(
+            PairingSession.vehicle_id == vehicle.id, PairingSession.state == PairingState.WAITING
+        )
     )
     if waiting is not None:
-        waiting.state, waiting.ended_at = "cancelled", utcnow()
+        waiting.state, waiting.ended_at = PairingState.CANCELLED, utcnow()
         waiting.failure_reason = "The vehicle was retired."
         audit.record("pairing.cancelled", "vehicle", vehicle.id, admin_id=admin_id, detail=waiting.failure_reason)
     audit.record("vehicle.retired", "vehicle", vehicle.id, admin_id=admin_id, detail=detail or vehicle.plate)
@@ -202,16 +211,18 @@ def retire_vehicle(vehicle_id: int, admin_id: int | None = None) -> tuple[Vehicl
     """
     with writing():
         vehicle = get(vehicle_id)
-        if vehicle.status == "retired":
+        if vehicle.status == VehicleStatus.RETIRED:
             raise ServiceError(f"{vehicle.plate} is already retired.")
-        had_identifier = vehicle.status == "active"
+        had_identifier = vehicle.status == VehicleStatus.ACTIVE
         retire_locked(vehicle, admin_id)
     return vehicle, clear_caches() if had_identifier else 0
 
 
 def active_with_identifier(canonical: str) -> Vehicle | None:
     """Return the active vehicle carrying this identifier, if any."""
-    return db.session.scalar(sa.select(Vehicle).where(Vehicle.identifier == canonical, Vehicle.status == "active"))
+    return db.session.scalar(
+        sa.select(Vehicle).where(Vehicle.identifier == canonical, Vehicle.status == VehicleStatus.ACTIVE)
+    )
 
 
 def duplicate_message(ident: Identifier, holder: Vehicle) -> str:
@@ -230,9 +241,9 @@ def attach_identifier(
     Raise ServiceError when the vehicle is no longer pending or the identifier is active elsewhere.
     Return the vehicle this one replaced when it was retired now, so the caller clears the chargers' caches.
     """
-    if vehicle.status != "pending" or vehicle.identifier:
+    if vehicle.status != VehicleStatus.PENDING or vehicle.identifier:
         raise ServiceError(f"{vehicle.plate} is {vehicle.status} and cannot take an identifier now.")
-    old = vehicle.replaces if vehicle.replaces is not None and vehicle.replaces.status == "active" else None
+    old = vehicle.replaces if vehicle.replaces is not None and vehicle.replaces.status == VehicleStatus.ACTIVE else None
     holder = active_with_identifier(ident.canonical)
     # The car being replaced may come back under a new plate with the same identifier; anything else is a clash.
     if holder is not None and holder is not old:
@@ -243,10 +254,10 @@ def attach_identifier(
         db.session.flush()  # retire first: the partial unique index must never see two active holders
     vehicle.identifier, vehicle.identifier_raw = ident.canonical, ident.raw[:64]
     vehicle.randomized_mac = ident.randomized
-    vehicle.status, vehicle.paired_at, vehicle.paired_charger_id = "active", utcnow(), charger_id
+    vehicle.status, vehicle.paired_at, vehicle.paired_charger_id = VehicleStatus.ACTIVE, utcnow(), charger_id
     db.session.execute(
         sa.delete(UnknownIdentifier).where(
-            UnknownIdentifier.kind == "vehicle", UnknownIdentifier.value == ident.canonical
+            UnknownIdentifier.kind == IdentifierKind.VEHICLE, UnknownIdentifier.value == ident.canonical
         )
     )
     warning = ", randomised MAC" if ident.randomized else ""

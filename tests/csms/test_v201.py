@@ -276,6 +276,28 @@ def test_notify_event_updates_connector_availability(booted, fetch, charger):
     assert [(c.connector_id, c.status) for c in fetch(Connector)] == [(1, "Occupied")]
 
 
+def availability(evse_id: int, value: str) -> dict:
+    """Return a NotifyEvent's event reporting a connector's AvailabilityState."""
+    return {
+        "eventId": evse_id,
+        "timestamp": "2024-05-01T10:00:00Z",
+        "trigger": "Delta",
+        "actualValue": value,
+        "eventNotificationType": "HardWiredNotification",
+        "component": {"name": "Connector", "evse": {"id": evse_id, "connectorId": 1}},
+        "variable": {"name": "AvailabilityState"},
+    }
+
+
+def test_a_vendor_availability_state_is_answered_and_stored_as_unknown(booted, fetch, charger):
+    # AvailabilityState is free text in 2.0.1; connector.status's CHECK allows only the OCPP statuses.
+    data = [availability(1, "VendorService"), availability(2, "x" * 2500), availability(3, "Faulted")]
+    assert booted.result("NotifyEvent", {"generatedAt": "2024-05-01T10:00:00Z", "seqNo": 0, "eventData": data}) == {}
+    statuses = [(c.connector_id, c.status) for c in fetch(Connector)]
+    assert statuses == [(1, "Unknown"), (2, "Unknown"), (3, "Faulted")]
+    assert booted.result("Heartbeat", {})["currentTime"]  # the socket is still fine
+
+
 def test_session_with_the_simulator(simulator, charger, driver, fetch):
     sim = simulator(version="2.0.1")
     sim.boot()
