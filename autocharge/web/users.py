@@ -8,7 +8,8 @@ from ..models import User
 from ..services import NotFound, ServiceError, exports, users, users_query
 from ..services.paging import clamp_per_page
 from ..services.users_query import UserFilter
-from .helpers import act, field_errors, form_page
+from .forms.users import StatusForm, TagForm, UserForm
+from .helpers import act, form_page
 from .roles import allow
 from .tables import (
     columns_response,
@@ -23,9 +24,6 @@ from .tables import (
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
-# Which form field a service message is about, by the words it uses (email first: an address may contain "name").
-USER_FIELDS = {"email": ("email",), "name": ("name",)}
-
 
 def get_user(user_id: int) -> User:
     """Return the user or abort with 404."""
@@ -33,11 +31,6 @@ def get_user(user_id: int) -> User:
         return users.get(user_id)
     except NotFound:
         abort(404, f"User {user_id} does not exist.")
-
-
-def _values() -> dict[str, str]:
-    """Return the name and email the form sent, to put back into it."""
-    return {"name": request.form.get("name", ""), "email": request.form.get("email", "")}
 
 
 FILTER_ARGS = ("q", "status", "sort", "dir", "per_page")
@@ -95,14 +88,24 @@ def export():
 @allow("operator")
 def new():
     """Show the add-user form; add the user."""
-    if request.method == "GET":
-        return form_page("users/new.html", values=_values(), errors={})
-    try:
-        user = users.add_user(**_values(), admin_id=current_user.id)
-    except ServiceError as exc:
-        return form_page("users/new.html", 422, values=_values(), errors=field_errors(exc, USER_FIELDS))
-    flash(f"Added {user.name}.", "success")
-    return redirect(url_for("users.edit", user_id=user.id))
+    form = UserForm()
+    if form.is_submitted():
+        try:
+            user = users.add_user(form.name.data, form.email.data, admin_id=current_user.id)
+        except ServiceError as exc:
+            form.place(exc)
+        else:
+            flash(f"Added {user.name}.", "success")
+            return redirect(url_for("users.edit", user_id=user.id))
+    return form_page("users/new.html", 422 if form.errors else 200, form=form)
+
+
+def _edit_page(user: User, form: UserForm | None = None, tag_form: TagForm | None = None):
+    """Render a user's page with its two forms (the one that was sent keeps what it sent and its errors)."""
+    form = form or UserForm(formdata=None, obj=user)
+    tag_form = tag_form or TagForm(formdata=None)
+    status = 422 if form.errors or tag_form.errors else 200
+    return form_page("users/edit.html", status, user=user, form=form, tag_form=tag_form)
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
@@ -111,11 +114,13 @@ def edit(user_id: int):
     """Show a user's details and tags; save the name and email."""
     user = get_user(user_id)
     if request.method == "GET":
-        return form_page("users/edit.html", user=user, values={"name": user.name, "email": user.email}, errors={})
+        return _edit_page(user)
+    form = UserForm()
     try:
-        users.update_user(user.id, **_values(), admin_id=current_user.id)
+        users.update_user(user.id, form.name.data, form.email.data, admin_id=current_user.id)
     except ServiceError as exc:
-        return form_page("users/edit.html", 422, user=user, values=_values(), errors=field_errors(exc, USER_FIELDS))
+        form.place(exc)
+        return _edit_page(user, form=form)
     flash(f"Saved {user.name}.", "success")
     return redirect(url_for("users.edit", user_id=user.id))
 
@@ -125,7 +130,7 @@ def edit(user_id: int):
 def status(user_id: int):
     """Block or unblock a user."""
     user = get_user(user_id)
-    choice = request.form.get("status", "")
+    choice = StatusForm().status.data
     said = "blocked: their tags and vehicles no longer start charging" if choice == "blocked" else "active again"
     return act(
         lambda: users.set_status(user.id, choice, admin_id=current_user.id),
@@ -139,18 +144,12 @@ def status(user_id: int):
 def add_tag(user_id: int):
     """Give the user an RFID tag."""
     user = get_user(user_id)
-    tag = request.form.get("tag", "")
+    tag_form = TagForm()
     try:
-        rfid = users.add_tag(user.id, tag, admin_id=current_user.id)
+        rfid = users.add_tag(user.id, tag_form.tag.data, admin_id=current_user.id)
     except ServiceError as exc:
-        return form_page(
-            "users/edit.html",
-            422,
-            user=user,
-            values={"name": user.name, "email": user.email},
-            errors={"tag": str(exc)},
-            tag=tag,
-        )
+        tag_form.place(exc)
+        return _edit_page(user, tag_form=tag_form)
     flash(f"Added tag {rfid.tag} to {user.name}.", "success")
     return redirect(url_for("users.edit", user_id=user.id))
 
