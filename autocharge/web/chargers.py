@@ -9,18 +9,13 @@ from ..models import Charger
 from ..services import NotFound, ServiceError, chargers, chargers_query, transactions_query, users_query
 from ..services.chargers_query import ChargerFilter
 from ..services.paging import clamp_per_page
-from .helpers import act, field_errors, form_page, page_or_partial
+from .forms.chargers import AutochargeForm, ChargerForm, ChargerPasswordForm, RegistrationForm
+from .helpers import act, form_page, page_or_partial
 from .roles import allow
 from .tables import kept, page_number, table_response
 
 bp = Blueprint("chargers", __name__, url_prefix="/chargers")
 
-# Which form field a service message is about, by the words it uses.
-ADD_FIELDS = {
-    "charge_box_id": ("charge box id", "charger with id"),
-    "password": ("password",),
-    "autocharge": ("auto charge",),
-}
 SUPPORT_LABELS = {"supported": "Supported", "unsupported": "Not supported", "unknown": "Unknown"}
 
 
@@ -86,23 +81,19 @@ def index():
 @allow("operator")
 def new():
     """Show the add-charger form; add the charger."""
-    values = {
-        "charge_box_id": request.form.get("charge_box_id", ""),
-        "autocharge": request.form.get("autocharge", "unknown"),
-    }
-    if request.method == "GET":
-        return form_page("chargers/new.html", values=values, errors={}, supports=SUPPORT_LABELS)
+    form = ChargerForm()
+    if not form.is_submitted():
+        return form_page("chargers/new.html", form=form, supports=SUPPORT_LABELS)
     try:
         charger = chargers.add_charger(
-            values["charge_box_id"],
-            password=request.form.get("password") or None,
-            autocharge=values["autocharge"],
+            form.charge_box_id.data,
+            password=form.password.data or None,
+            autocharge=form.autocharge.data,
             admin_id=current_user.id,
         )
     except ServiceError as exc:
-        return form_page(
-            "chargers/new.html", 422, values=values, errors=field_errors(exc, ADD_FIELDS), supports=SUPPORT_LABELS
-        )
+        form.place(exc)
+        return form_page("chargers/new.html", 422, form=form, supports=SUPPORT_LABELS)
     flash(f"Added charger {charger.charge_box_id}. It connects to /ocpp/{charger.charge_box_id}.", "success")
     return redirect(url_for("chargers.detail", charger_id=charger.id))
 
@@ -120,6 +111,7 @@ def detail_context(charger: Charger, forms: bool = True, user_q: str = "") -> di
         "now": utcnow(),
         "supports": SUPPORT_LABELS,
         "active": transactions_query.active_on_charger(charger.id),
+        "password_form": ChargerPasswordForm(formdata=None),
     }
     if forms:  # the users to start a charge for; not needed by the status polls
         context.update(_start_users(user_q))
@@ -151,7 +143,7 @@ def start_users(charger_id: int):
 def registration(charger_id: int):
     """Accept or reject a charger (or put it back to pending)."""
     charger = get_charger(charger_id)
-    choice = request.form.get("registration", "")
+    choice = RegistrationForm().registration.data
     return act(
         lambda: chargers.set_registration(charger.id, choice, admin_id=current_user.id),
         f"{charger.charge_box_id} is now {choice}.",
@@ -164,7 +156,7 @@ def registration(charger_id: int):
 def autocharge(charger_id: int):
     """Set whether the charger supports Auto Charge."""
     charger = get_charger(charger_id)
-    support = request.form.get("autocharge", "")
+    support = AutochargeForm().autocharge.data
     return act(
         lambda: chargers.set_autocharge(charger.id, support, admin_id=current_user.id),
         f"Auto Charge support of {charger.charge_box_id}: {SUPPORT_LABELS.get(support, support)}.",
@@ -177,17 +169,19 @@ def autocharge(charger_id: int):
 def password(charger_id: int):
     """Generate, set or remove the charger's OCPP password; a generated one is shown once, here."""
     charger = get_charger(charger_id)
-    action = request.form.get("action", "")
+    form = ChargerPasswordForm()
+    action = form.action.data
     try:
         if action == "generate":
             chosen = ""  # set_password generates one for ""
         elif action == "remove":
             chosen = None
         else:
-            chosen = chargers.validate_password(request.form.get("password", ""))
+            chosen = chargers.validate_password(form.password.data)
         new_password = chargers.set_password(charger.id, chosen, admin_id=current_user.id)
     except ServiceError as exc:
-        return form_page("chargers/detail.html", 422, password_error=str(exc), **detail_context(charger))
+        form.place(exc)
+        return form_page("chargers/detail.html", 422, **{**detail_context(charger), "password_form": form})
     if new_password is None:
         flash(f"{charger.charge_box_id} connects without a password now.", "success")
         return redirect(url_for("chargers.detail", charger_id=charger.id))
