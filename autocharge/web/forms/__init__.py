@@ -42,9 +42,10 @@ class PostForm(FlaskForm):
         else:
             field.errors = [*field.errors, str(exc)]
 
-    def first_error(self) -> str | None:
-        """Return the first error of the form, above the form or next to a field (for a page with one message)."""
-        messages = [*self.form_errors, *(message for field in self for message in field.errors)]
+    def first_error(self, beside: tuple[str, ...] = ()) -> str | None:
+        """Return the first error to show above the form: its own, or of a field not shown `beside` its input."""
+        fields = (field for field in self if field.name not in beside)
+        messages = [*self.form_errors, *(message for field in fields for message in field.errors)]
         return messages[0] if messages else None
 
 
