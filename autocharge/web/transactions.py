@@ -11,6 +11,7 @@ from ..models.transaction import ORIGINS
 from ..services import NotFound, ServiceError, chargers, charts, exports, session_ends, transactions_query, users
 from ..services.paging import clamp_per_page
 from ..services.transactions_query import TransactionFilter
+from .forms.transactions import EndSessionForm
 from .helpers import form_page
 from .roles import allow
 from .tables import (
@@ -111,7 +112,7 @@ def _live_context(tx) -> dict:
 def _page_context(tx) -> dict:
     """Return what the whole detail page shows: the live part, and who ended the session by hand and why."""
     ended = session_ends.hand_end_event(tx.id) if tx.stop_reason == session_ends.BY_HAND else None
-    return {"token": None, "hand_end": ended, "end_error": None, "reason": "", **_live_context(tx)}
+    return {"token": None, "hand_end": ended, "end_form": EndSessionForm(formdata=None), **_live_context(tx)}
 
 
 @bp.route("/<int:tx_id>")
@@ -125,15 +126,15 @@ def detail(tx_id: int):
 @allow("operator")
 def end(tx_id: int):
     """End a session the charger will not end (offline, rebooted), with a reason: 422 without one, 409 if it ended."""
-    reason = request.form.get("reason", "")
+    form = EndSessionForm()
     try:
-        session_ends.end_by_hand(tx_id, current_user.id, reason)
+        session_ends.end_by_hand(tx_id, current_user.id, form.reason.data)
     except NotFound as exc:
         abort(404, str(exc))
     except ServiceError as exc:
         status = 409 if isinstance(exc, session_ends.AlreadyEnded) else 422
-        context = {**_page_context(_detail(tx_id)), "end_error": str(exc), "reason": reason}
-        return form_page("transactions/detail.html", status, **context)
+        form.place(exc)
+        return form_page("transactions/detail.html", status, **{**_page_context(_detail(tx_id)), "end_form": form})
     flash(f"Transaction {tx_id} ended by hand; its energy stays as last metered.", "success")
     return redirect(url_for("transactions.detail", tx_id=tx_id))
 
