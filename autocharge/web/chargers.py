@@ -7,12 +7,10 @@ from ..db import utcnow
 from ..extensions import htmx
 from ..models import Charger
 from ..services import NotFound, ServiceError, chargers, chargers_query, transactions_query, users_query
-from ..services.chargers_query import ChargerFilter
-from ..services.paging import clamp_per_page
-from .forms.chargers import AutochargeForm, ChargerForm, ChargerPasswordForm, RegistrationForm
+from .forms.chargers import AutochargeForm, ChargerFilterForm, ChargerForm, ChargerPasswordForm, RegistrationForm
 from .helpers import act, form_page, page_or_partial
 from .roles import allow
-from .tables import kept, page_number, table_response
+from .tables import table_response
 
 bp = Blueprint("chargers", __name__, url_prefix="/chargers")
 
@@ -27,29 +25,19 @@ def get_charger(charger_id: int) -> Charger:
         abort(404, f"Charger {charger_id} does not exist.")
 
 
-FILTER_ARGS = ("q", "status", "connection", "autocharge", "per_page")
 ROWS_TARGET = "charger-rows"  # the <tbody> whose poll asks for its rows again
 START_USERS = 20  # users offered at once to start a charge for; a search finds the others
 
 
-def _filter(args) -> ChargerFilter:
-    """Return the filter the arguments ask for; raise ServiceError for a value that is not offered."""
-    return ChargerFilter(
-        search=args.get("q", "").strip(),
-        status=args.get("status", "").strip() or None,
-        connection=args.get("connection", "").strip() or None,
-        autocharge=args.get("autocharge", "").strip() or None,
-    )
-
-
 def _list_context(args, counted: bool = True) -> dict:
     """Return the Chargers list's context: one page of chargers (uncounted rows only unless `counted`)."""
-    filters = kept(args, FILTER_ARGS)
-    number, per_page = page_number(args), clamp_per_page(args.get("per_page", type=int))
+    form = ChargerFilterForm(args)
+    filters = form.kept()
+    number, per_page = form.page_number(), form.page_size()
     context = {"filters": filters, "now": utcnow(), "error": None, "page": None, "chargers": []}
     context["here"] = url_for("chargers.index", **filters, **({"page": number} if number > 1 else {}))
     try:
-        flt = _filter(args)
+        flt = form.query_filter()
     except ServiceError as exc:
         context["error"] = str(exc)
         return context

@@ -7,11 +7,10 @@ from flask_login import current_user
 from ..extensions import htmx
 from ..models import UnknownIdentifier
 from ..services import NotFound, ServiceError, unknown
-from ..services.paging import clamp_per_page
-from .forms.pairing import AssignTagForm, PairIdentifierForm
+from .forms.unknown import AssignTagForm, PairIdentifierForm, UnknownTableForm
 from .helpers import form_page
 from .roles import allow
-from .tables import page_number, table_response
+from .tables import table_response
 from .vehicles import get_user
 
 bp = Blueprint("unknown", __name__, url_prefix="/unknown-identifiers")
@@ -25,18 +24,13 @@ def get_row(unknown_id: int) -> UnknownIdentifier:
         abort(404, str(exc))
 
 
-def _kind() -> str:
-    """Return which list is asked for: vehicle identifiers (default) or RFID tags."""
-    kind = request.args.get("kind", "vehicle")
-    return kind if kind in unknown.KINDS else "vehicle"
-
-
 @bp.route("/")
 @allow("viewer")
 def index():
     """List refused identifiers, masked: identifiers are personal data, revealed one at a time on request."""
-    kind = _kind()
-    page = unknown.page(kind, page_number(request.args), clamp_per_page(request.args.get("per_page", type=int)))
+    form = UnknownTableForm(request.args)
+    kind = form.listed_kind()
+    page = unknown.page(kind, form.page_number(), form.page_size())
     context = {"kind": kind, "page": page, "masked": unknown.masked, "revealed": {}}
     return table_response("unknown/index.html", "unknown/_results.html", **context)
 

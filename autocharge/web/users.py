@@ -6,21 +6,10 @@ from flask_login import current_user
 from ..db import utcnow
 from ..models import User
 from ..services import NotFound, ServiceError, exports, users, users_query
-from ..services.paging import clamp_per_page
-from ..services.users_query import UserFilter
-from .forms.users import StatusForm, TagForm, UserForm
+from .forms.users import StatusForm, TagForm, UserFilterForm, UserForm
 from .helpers import act, form_page
 from .roles import allow
-from .tables import (
-    columns_response,
-    csv_response,
-    filter_or_400,
-    kept,
-    page_number,
-    shown_columns,
-    sort_choice,
-    table_response,
-)
+from .tables import columns_response, csv_response, filter_or_400, shown_columns, table_response
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -33,27 +22,19 @@ def get_user(user_id: int) -> User:
         abort(404, f"User {user_id} does not exist.")
 
 
-FILTER_ARGS = ("q", "status", "sort", "dir", "per_page")
-
-
-def _filter(args) -> UserFilter:
-    """Return the filter the arguments ask for; raise ServiceError for a nonsense status."""
-    return UserFilter(search=args.get("q", "").strip(), status=args.get("status", "").strip() or None)
-
-
 def _table(args) -> dict:
     """Return the context of the users table for these arguments (an error message instead of rows if bad)."""
-    sort, descending = sort_choice(args, users_query.SORTS, users_query.DEFAULT_SORT, False)
+    form = UserFilterForm(args)
+    sort, descending = form.order()
     shown = shown_columns("users")
-    context = {"filters": kept(args, FILTER_ARGS), "sort": sort, "descending": descending, "shown": shown}
+    context = {"filters": form.kept(), "sort": sort, "descending": descending, "shown": shown}
     context.update(error=None, page=None, plates={})
     try:
-        flt = _filter(args)
+        flt = form.query_filter()
     except ServiceError as exc:
         context["error"] = str(exc)
         return context
-    per_page = clamp_per_page(args.get("per_page", type=int))
-    page = users_query.page(flt, sort, descending, page_number(args), per_page)
+    page = users_query.page(flt, sort, descending, form.page_number(), form.page_size())
     context["page"] = page
     if "vehicles" in shown:
         context["plates"] = users_query.plates_by_user([user.id for user in page.items])
@@ -78,8 +59,9 @@ def columns():
 @allow("operator")
 def export():
     """Download the users the search finds as CSV: never vehicles, tags or identifiers, whatever is shown."""
-    flt = filter_or_400(_filter, request.args)
-    sort, descending = sort_choice(request.args, users_query.SORTS, users_query.DEFAULT_SORT, False)
+    form = UserFilterForm(request.args)
+    flt = filter_or_400(form)
+    sort, descending = form.order()
     filename = f"users-{utcnow():%Y%m%d-%H%M}.csv"
     return csv_response(exports.users_csv(flt, sort, descending), filename)
 

@@ -35,7 +35,8 @@ NAMES = re.compile(r"""(?:\.get(?:list)?|_arg)\((?:\w+, )?["'](\w+)["']""")
 def form_fields(module) -> set[str]:
     """Return the field names of the form classes a module uses."""
     forms = [value for value in vars(module).values() if inspect.isclass(value) and issubclass(value, Form)]
-    return {name for form in forms for name in dir(form) if getattr(getattr(form, name), "field_class", None)}
+    unbound = [(name, getattr(form, name)) for form in forms for name in dir(form)]
+    return {field.name or name for name, field in unbound if hasattr(field, "field_class")}  # the name sent
 
 
 def parameters_of(module_name: str) -> list[str]:

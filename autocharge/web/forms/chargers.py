@@ -1,6 +1,9 @@
-"""The Chargers screen's forms: adding a charger, its registration, Auto Charge support and OCPP password."""
+"""The Chargers screen's forms: the list's filters; adding a charger, its registration, Auto Charge support and
+OCPP password."""
 
+from ...services.chargers_query import ChargerFilter
 from . import PostForm, text
+from .tables import TableForm, choice
 
 
 class ChargerForm(PostForm):
@@ -28,3 +31,23 @@ class AutochargeForm(PostForm):
     """Say whether the charger supports Auto Charge."""
 
     autocharge = text()
+
+
+class ChargerFilterForm(TableForm):
+    """The Chargers list's search and filters (registration or state, connection, Auto Charge support)."""
+
+    KEPT = ("q", "status", "connection", "autocharge", "per_page")
+
+    q = text()
+    status = text()
+    connection = text()
+    autocharge = text()
+
+    def make_filter(self) -> ChargerFilter:
+        """Return the chargers filter; raise ServiceError for a value that is not offered."""
+        return ChargerFilter(
+            search=self.q.data.strip(),
+            status=choice(self.status.data),
+            connection=choice(self.connection.data),
+            autocharge=choice(self.autocharge.data),
+        )
