@@ -52,11 +52,6 @@ class PostForm(FlaskForm):
 class QueryForm(Form):
     """A GET form (a table's filters), bound to the query string: no CSRF token, nothing stored."""
 
-    def first_error(self) -> str | None:
-        """Return the first field's error, in the order of the fields (what the table shows instead of rows)."""
-        messages = [*self.form_errors, *(message for field in self for message in field.errors)]
-        return messages[0] if messages else None
-
 
 class RecordIdField(Field):
     """A record chosen from a list (a user, a charger...): its id, None when empty; anything else is an error.

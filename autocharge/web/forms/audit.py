@@ -17,7 +17,7 @@ class AuditFilterForm(TableForm):
     end = DayField("To", name="to", validators=[day_order])
     action = text(validators=[offered(audit.ACTIONS, "action")])
     subject_type = text(name="type", validators=[offered(audit.SUBJECT_TYPES, "subject type")])
-    subject = RecordIdField(message="The record number must be chosen from the list (got {raw!r}).")
+    subject_id = RecordIdField(message="The record number must be chosen from the list (got {raw!r}).", name="subject")
     actor = text()
 
     def make_filter(self) -> AuditFilter:
@@ -27,7 +27,7 @@ class AuditFilterForm(TableForm):
             actor=self.actor.data.strip(),
             action=choice(self.action.data),
             subject_type=choice(self.subject_type.data),
-            subject_id=self.subject.data,
+            subject_id=self.subject_id.data,
             at_from=datetime.combine(start, time()) if start else None,
             # The To day is included: events before the next midnight (UTC).
             at_before=datetime.combine(end + timedelta(days=1), time()) if end else None,

@@ -42,8 +42,8 @@ class TableForm(QueryForm):
     def query_filter(self):
         """Return the service's filter for these arguments; raise ServiceError naming the field it cannot apply."""
         if not self.validate():
-            field = next(field for field in self if field.errors)
-            raise ServiceError(field.errors[0], field=field.name)
+            name, field = next((name, field) for name, field in self._fields.items() if field.errors)
+            raise ServiceError(field.errors[0], field=name)
         return self.make_filter()
 
     def make_filter(self):

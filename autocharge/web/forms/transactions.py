@@ -24,8 +24,8 @@ class TransactionFilterForm(SortedTableForm):
 
     start = DayField("From", name="from")
     end = DayField("To", name="to", validators=[day_order])
-    charger = RecordIdField(message="The charger must be chosen from the list (got {raw!r}).")
-    user = RecordIdField(message="The user must be chosen from the list (got {raw!r}).")
+    charger_id = RecordIdField(message="The charger must be chosen from the list (got {raw!r}).", name="charger")
+    user_id = RecordIdField(message="The user must be chosen from the list (got {raw!r}).", name="user")
     origin = text()
     status = text()
     q = text()
@@ -34,8 +34,8 @@ class TransactionFilterForm(SortedTableForm):
         """Return the transactions filter; raise ServiceError for an origin or status that does not exist."""
         start, end = self.start.data, self.end.data
         return TransactionFilter(
-            charger_id=self.charger.data,
-            user_id=self.user.data,
+            charger_id=self.charger_id.data,
+            user_id=self.user_id.data,
             origin=choice(self.origin.data),
             status=choice(self.status.data),
             started_from=datetime.combine(start, time()) if start else None,
