@@ -7,7 +7,14 @@ from ..db import utcnow
 from ..extensions import htmx
 from ..models import Charger
 from ..services import NotFound, ServiceError, chargers, chargers_query, transactions_query, users_query
-from .forms.chargers import AutochargeForm, ChargerFilterForm, ChargerForm, ChargerPasswordForm, RegistrationForm
+from .forms.chargers import (
+    AutochargeForm,
+    ChargerFilterForm,
+    ChargerForm,
+    ChargerPasswordForm,
+    RegistrationForm,
+    UserSearchForm,
+)
 from .helpers import act, form_page, page_or_partial
 from .roles import allow
 from .tables import table_response
@@ -111,7 +118,7 @@ def detail_context(charger: Charger, forms: bool = True, user_q: str = "") -> di
 def detail(charger_id: int):
     """Show one charger with its actions (`user_q` finds users to start for); htmx polls refresh its status."""
     charger = get_charger(charger_id)
-    context = detail_context(charger, forms=not htmx, user_q=request.args.get("user_q", "").strip())
+    context = detail_context(charger, forms=not htmx, user_q=UserSearchForm(request.args).user_q.data)
     return page_or_partial("chargers/detail.html", "chargers/_charger_status.html", **context)
 
 
@@ -120,7 +127,7 @@ def detail(charger_id: int):
 def start_users(charger_id: int):
     """Return the start form's user choice for a search (htmx active search); without htmx, the page with it."""
     charger = get_charger(charger_id)
-    search = request.args.get("user_q", "").strip()
+    search = UserSearchForm(request.args).user_q.data
     if not htmx:
         return redirect(url_for("chargers.detail", charger_id=charger.id, user_q=search or None))
     return render_template("chargers/_start_users.html", charger=charger, **_start_users(search))

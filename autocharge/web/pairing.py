@@ -6,7 +6,7 @@ from flask_login import current_user
 from ..extensions import htmx
 from ..models import PairingSession
 from ..services import NotFound, ServiceError, pairing
-from .forms.pairing import CHOOSE_CHARGER, PairOnForm
+from .forms.pairing import CHOOSE_CHARGER, ChargerSearchForm, PairOnForm
 from .helpers import form_page
 from .roles import allow
 from .vehicles import get_user, get_vehicle
@@ -31,7 +31,7 @@ def _status_context(session: PairingSession) -> dict:
 
 def _choose_page(user, vehicle, status: int = 200, error: str | None = None):
     """Render the Pair screen with the chargers the search (`q`) finds; only the choices for htmx."""
-    search = request.args.get("q", "").strip()
+    search = ChargerSearchForm(request.args).q.data
     choices, total = pairing.charger_choices(search)
     context = {"user": user, "vehicle": vehicle, "choices": choices, "total": total, "search": search, "error": error}
     template = "pairing/_choices.html" if htmx and request.method == "GET" else "pairing/choose.html"

@@ -2,7 +2,7 @@
 OCPP password."""
 
 from ...services.chargers_query import ChargerFilter
-from . import PostForm, text
+from . import PostForm, QueryForm, stripped, text
 from .tables import TableForm, choice
 
 
@@ -51,3 +51,9 @@ class ChargerFilterForm(TableForm):
             connection=choice(self.connection.data),
             autocharge=choice(self.autocharge.data),
         )
+
+
+class UserSearchForm(QueryForm):
+    """Find the users to start a charge for (the start form's active search)."""
+
+    user_q = text(filters=[stripped])
