@@ -11,11 +11,12 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import htmx
 from ..services import ServiceError, admins
-from .forms.tables import TableForm
+from .forms.tables import TableForm, columns_form
 from .helpers import safe_target
 
 # Optional columns per screen (hidden unless the admin shows them), kept in Admin.preferences.
 OPTIONAL_COLUMNS = {"users": {"vehicles": "Vehicles"}, "transactions": {"vehicle": "Vehicle"}}
+COLUMN_FORMS = {screen: columns_form(columns) for screen, columns in OPTIONAL_COLUMNS.items()}
 
 
 def preference_key(screen: str) -> str:
@@ -31,7 +32,8 @@ def shown_columns(screen: str) -> set[str]:
 
 def save_columns(screen: str) -> None:
     """Store the optional columns the column chooser's form ticked."""
-    chosen = [name for name in OPTIONAL_COLUMNS[screen] if request.form.get(name)]
+    form = COLUMN_FORMS[screen]()
+    chosen = [name for name in OPTIONAL_COLUMNS[screen] if form[name].data]
     admins.set_preference(current_user.id, preference_key(screen), chosen)
 
 

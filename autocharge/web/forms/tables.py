@@ -1,11 +1,11 @@
 """What the tables' filter forms share: the query string's sort, direction, page and page size."""
 
-from wtforms import Field, ValidationError
+from wtforms import BooleanField, Field, ValidationError
 from wtforms.widgets import TextInput
 
 from ...services import ServiceError
 from ...services.paging import clamp_per_page
-from . import QueryForm, text
+from . import PostForm, QueryForm, text
 
 
 class LenientNumberField(Field):
@@ -107,3 +107,8 @@ def day_order(form, field) -> None:
     start, end = form.start.data, field.data
     if start and end and start > end:
         raise ValidationError(f"The From date ({start}) is after the To date ({end}).")
+
+
+def columns_form(columns: dict[str, str]) -> type[PostForm]:
+    """Return the form class of a column chooser: a tick box per optional column (name: label)."""
+    return type("ColumnsForm", (PostForm,), {name: BooleanField(label) for name, label in columns.items()})
