@@ -8,7 +8,17 @@ from markupsafe import escape
 
 from autocharge.db import utcnow, writing
 from autocharge.models import Transaction, UnknownIdentifier
-from autocharge.services import ServiceError, admins, chargers, session_ends, unknown, users, vehicles
+from autocharge.services import (
+    ServiceError,
+    admins,
+    chargers,
+    commands,
+    pairing,
+    session_ends,
+    unknown,
+    users,
+    vehicles,
+)
 
 PLANTED = "Planted refusal <b>&</b>."  # escaped where it is shown
 ABOVE = re.compile(r'<div class="flash flash-error" role="alert"[^>]*>' + re.escape(str(escape(PLANTED))) + "</div>")
@@ -24,8 +34,9 @@ def things(app) -> dict:
         with writing() as session:
             tx = Transaction(charger_id=charger, connector_id=1, dedupe_key="form", start_time=utcnow() - timedelta(1))
             row = UnknownIdentifier(kind="vehicle", value="0A1B2C3D4E5F", raw="VID:0A1B2C3D4E5F", charger_id=charger)
-            session.add_all([tx, row])
-        return {"user": user, "vehicle": vehicle, "charger": charger, "tx": tx.id, "unknown": row.id}
+            card = UnknownIdentifier(kind="rfid", value="NOSUCHCARD", raw="NOSUCHCARD", charger_id=charger)
+            session.add_all([tx, row, card])
+        return {"user": user, "vehicle": vehicle, "charger": charger, "tx": tx.id, "unknown": row.id, "card": card.id}
 
 
 # (url, service module, function, fields of the form that show their own error, what the form sends)
@@ -130,3 +141,63 @@ def test_the_auto_charge_choice_keeps_its_error_and_choice(logged_in, monkeypatc
     html = logged_in.post("/chargers/new", {"charge_box_id": "CP-9", "autocharge": "supported"}).get_data(as_text=True)
     assert f'<p class="field-error">{escape(PLANTED)}</p>' in html
     assert 'value="supported" checked' in html
+
+
+def _refusing(monkeypatch, module, function: str, field: str) -> None:
+    """Make a service function refuse PLANTED about `field`."""
+
+    def refuse(*args, **kwargs):
+        raise ServiceError(PLANTED, field=field)
+
+    monkeypatch.setattr(module, function, refuse)
+
+
+@pytest.mark.parametrize(
+    ("url", "module", "function", "field", "data", "where"),
+    [
+        # One choice per page (a charger from the list, a user): its error sits above that list.
+        (
+            "/users/{user}/vehicles/{vehicle}/pair",
+            pairing,
+            "start",
+            "charger_id",
+            {"charger_id": "{charger}"},
+            "pair-error",
+        ),
+        ("/unknown-identifiers/{card}/assign", unknown, "assign_tag", "tag", {"user_id": "{user}"}, "assign-error"),
+        (
+            "/unknown-identifiers/{unknown}/pair",
+            unknown,
+            "pair_directly",
+            "vehicle_id",
+            {"user_id": "{user}"},
+            "pair-error",
+        ),
+    ],
+)
+def test_the_error_of_a_choice_from_a_list_is_said_above_the_list(
+    logged_in, things, monkeypatch, url, module, function, field, data, where
+):
+    _refusing(monkeypatch, module, function, field)
+    response = logged_in.post(url.format(**things), {key: value.format(**things) for key, value in data.items()})
+    assert response.status_code == 422
+    assert f'id="{where}">{escape(PLANTED)}</div>' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "function", "field", "data"),
+    [
+        ("configuration/change", "check_key", "key", {"key": "K", "value": "v"}),
+        ("configuration/change", "check_value", "value", {"key": "K", "value": "v"}),
+        ("configuration", "check_keys", "keys", {"keys": "A B"}),
+        ("trigger", "check_trigger", "message", {"message": "Heartbeat"}),
+    ],
+)
+def test_a_command_form_refused_says_why_in_the_result_area_with_422(
+    logged_in, things, monkeypatch, path, function, field, data
+):
+    _refusing(monkeypatch, commands, function, field)
+    response = logged_in.post(f"/chargers/{things['charger']}/{path}", data, headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert '<div class="flash flash-error command-answer">' in response.get_data(as_text=True)
+    assert str(escape(PLANTED)) in response.get_data(as_text=True)
