@@ -29,19 +29,19 @@ class AccountDisabled(ServiceError):
     """The password was right, but the admin is disabled."""
 
 
-def _checked_password(password: str, field: str = "The password") -> str:
-    """Return `password`; raise ServiceError when it is too short or too long."""
+def _checked_password(password: str, said: str = "The password", field: str = "password") -> str:
+    """Return `password`; raise ServiceError (about `field`) when it is too short or too long."""
     if len(password) < MIN_PASSWORD:
-        raise ServiceError(f"{field} must have at least {MIN_PASSWORD} characters.")
+        raise ServiceError(f"{said} must have at least {MIN_PASSWORD} characters.", field=field)
     if len(password) > MAX_PASSWORD:
-        raise ServiceError(f"{field} may have at most {MAX_PASSWORD} characters.")
+        raise ServiceError(f"{said} may have at most {MAX_PASSWORD} characters.", field=field)
     return password
 
 
 def _checked_role(role: str) -> str:
     """Return `role`; raise ServiceError for one that does not exist."""
     if role not in ROLES:
-        raise ServiceError(f"{role!r} is not a role; choose one of {', '.join(ROLES)}.")
+        raise ServiceError(f"{role!r} is not a role; choose one of {', '.join(ROLES)}.", field="role")
     return role
 
 
@@ -73,10 +73,10 @@ def create_admin(email: str, password: str, role: str = Role.ADMIN, *, admin_id:
     """Create an admin; raise ServiceError for a bad email, password or role, or a taken email."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254 or _CONTROL.search(email):
-        raise ServiceError(f"{email!r} is not an email address.")
+        raise ServiceError(f"{email!r} is not an email address.", field="email")
     _checked_role(role)
     password_hash = hash_password(_checked_password(password))  # outside the write lock: it takes ~200 ms
-    taken = ServiceError(f"An admin with email {email} already exists.")
+    taken = ServiceError(f"An admin with email {email} already exists.", field="email")
     with writing_or(taken) as session:
         if session.scalar(sa.select(Admin.id).where(Admin.email == email)):
             raise taken
@@ -100,24 +100,26 @@ def set_password(email: str, password: str) -> Admin:
     with writing() as session:
         admin = session.scalar(sa.select(Admin).where(Admin.email == email.strip().lower()))
         if admin is None:
-            raise ServiceError(f"There is no admin with email {email}.")
+            raise ServiceError(f"There is no admin with email {email}.", field="email")
         _new_password_in(session, admin, password_hash, "admin.password_changed", None)
     return admin
 
 
-def change_own_password(admin_id: int, current: str, new: str, repeated: str, *, address: str, user_agent: str) -> str:
+def change_own_password(
+    admin_id: int, current_password: str, new_password: str, repeat_password: str, *, address: str, user_agent: str
+) -> str:
     """Change the admin's own password, end all their sessions and start one for this browser; return its token.
 
     Raises ServiceError naming the field at fault: the current password, the new one, or its repetition.
     """
     stored = get(admin_id).password_hash
     db.session.close()  # give the connection back while the check waits its turn in the password pool
-    if not check_password(stored, current):
-        raise ServiceError("The current password is wrong.")
-    _checked_password(new, "The new password")
-    if new != repeated:
-        raise ServiceError("The repeated password does not match the new one.")
-    password_hash = hash_password(new)
+    if not check_password(stored, current_password):
+        raise ServiceError("The current password is wrong.", field="current_password")
+    _checked_password(new_password, "The new password", field="new_password")
+    if new_password != repeat_password:
+        raise ServiceError("The repeated password does not match the new one.", field="repeat_password")
+    password_hash = hash_password(new_password)
     with writing() as session:
         admin = session.get(Admin, admin_id)
         _new_password_in(session, admin, password_hash, "admin.password_changed", admin_id)

@@ -34,13 +34,17 @@ class AuditFilter:
 
     def __post_init__(self) -> None:
         if len(self.actor) > MAX_ACTOR:
-            raise ServiceError(f"An actor is an admin's email (at most {MAX_ACTOR} characters), system or charger.")
+            raise ServiceError(
+                f"An actor is an admin's email (at most {MAX_ACTOR} characters), system or charger.", field="actor"
+            )
         if self.action is not None and self.action not in ACTIONS:
-            raise ServiceError(f"Choose the action from the list (got {self.action[:40]!r}).")
+            raise ServiceError(f"Choose the action from the list (got {self.action[:40]!r}).", field="action")
         if self.subject_type is not None and self.subject_type not in SUBJECT_TYPES:
-            raise ServiceError(f"The subject type is one of {', '.join(SUBJECT_TYPES)}.")
+            raise ServiceError(f"The subject type is one of {', '.join(SUBJECT_TYPES)}.", field="subject_type")
         if self.subject_id is not None and self.subject_type is None:
-            raise ServiceError(f"Choose what kind of record #{self.subject_id} is (the subject type).")
+            raise ServiceError(
+                f"Choose what kind of record #{self.subject_id} is (the subject type).", field="subject_type"
+            )
 
 
 @dataclass(frozen=True)

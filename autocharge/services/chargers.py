@@ -62,14 +62,18 @@ def validate_box_id(charge_box_id: str) -> str:
     """Return a stripped charge box id; raise ServiceError if it cannot be one."""
     value = (charge_box_id or "").strip()
     if not value or len(value) > MAX_ID or any(c in value for c in "/?#% ") or not value.isprintable():
-        raise ServiceError("A charge box id is 1-48 printable characters without spaces, '/', '?', '#' or '%'.")
+        raise ServiceError(
+            "A charge box id is 1-48 printable characters without spaces, '/', '?', '#' or '%'.", field="charge_box_id"
+        )
     return value
 
 
 def validate_password(password: str) -> str:
     """Return `password` if it can be an OCPP basic-auth password; raise ServiceError."""
     if not (PASSWORD_MIN <= len(password) <= PASSWORD_MAX) or not password.isprintable():
-        raise ServiceError(f"A charger password has {PASSWORD_MIN}-{PASSWORD_MAX} printable characters.")
+        raise ServiceError(
+            f"A charger password has {PASSWORD_MIN}-{PASSWORD_MAX} printable characters.", field="password"
+        )
     return password
 
 
@@ -82,10 +86,10 @@ def add_charger(
 ) -> Charger:
     """Register a charger; raise ServiceError for a bad or taken id or a bad password."""
     charge_box_id = validate_box_id(charge_box_id)
-    _check_choice(autocharge, AUTOCHARGE_SUPPORT, "Auto Charge support")
+    _check_choice(autocharge, AUTOCHARGE_SUPPORT, "Auto Charge support", "autocharge")
     # Derived before the write lock, which must never wait on a KDF.
     hashed = hash_charger_password(validate_password(password)) if password else None
-    taken = ServiceError(f"A charger with id {charge_box_id} already exists.")
+    taken = ServiceError(f"A charger with id {charge_box_id} already exists.", field="charge_box_id")
     with writing_or(taken) as session:  # also when the same unknown id connects twice at once
         if by_box_id(charge_box_id):
             raise taken
@@ -107,7 +111,7 @@ def add_charger(
 
 def set_registration(charger_id: int, registration: str, admin_id: int | None = None) -> Charger:
     """Accept, reject or return a charger to pending."""
-    _check_choice(registration, REGISTRATIONS, "registration")
+    _check_choice(registration, REGISTRATIONS, "registration", "registration")
     with writing():
         charger = get(charger_id)
         detail = f"{charger.charge_box_id}, was {charger.registration}"
@@ -120,7 +124,7 @@ def set_registration(charger_id: int, registration: str, admin_id: int | None = 
 
 def set_autocharge(charger_id: int, support: str, admin_id: int | None = None) -> Charger:
     """Set whether a charger supports Auto Charge (supported / unsupported / unknown)."""
-    _check_choice(support, AUTOCHARGE_SUPPORT, "Auto Charge support")
+    _check_choice(support, AUTOCHARGE_SUPPORT, "Auto Charge support", "autocharge")
     with writing():
         charger = get(charger_id)
         charger.autocharge = support
@@ -250,7 +254,7 @@ def _rehash(charger_id: int, old: str, password: str) -> str:
     return new if changed else old
 
 
-def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:
-    """Raise ServiceError unless `value` is one of `allowed`."""
+def _check_choice(value: str, allowed: tuple[str, ...], what: str, field: str) -> None:
+    """Raise ServiceError (about `field`) unless `value` is one of `allowed`."""
     if value not in allowed:
-        raise ServiceError(f"{what} must be one of {', '.join(allowed)}.")
+        raise ServiceError(f"{what} must be one of {', '.join(allowed)}.", field=field)

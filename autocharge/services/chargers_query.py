@@ -30,13 +30,14 @@ class ChargerFilter:
     autocharge: str | None = None  # supported / unsupported / unknown
 
     def __post_init__(self) -> None:
-        for value, allowed, what in (
-            (self.status, STATUSES, "Status"),
-            (self.connection, CONNECTIONS, "Connection"),
-            (self.autocharge, AUTOCHARGE_SUPPORT, "Auto Charge support"),
+        for field, allowed, what in (
+            ("status", STATUSES, "Status"),
+            ("connection", CONNECTIONS, "Connection"),
+            ("autocharge", AUTOCHARGE_SUPPORT, "Auto Charge support"),
         ):
+            value = getattr(self, field)
             if value is not None and value not in allowed:
-                raise ServiceError(f"{what} must be one of {', '.join(allowed)}.")
+                raise ServiceError(f"{what} must be one of {', '.join(allowed)}.", field=field)
 
 
 def conditions(flt: ChargerFilter) -> list:

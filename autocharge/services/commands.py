@@ -129,7 +129,7 @@ def remote_start(
     """Ask a charger to start charging for a user; the transaction gets origin App and that user."""
     user = users.get(user_id)
     if not user.active:
-        raise ServiceError(f"{user.name} is blocked and cannot charge.")
+        raise ServiceError(f"{user.name} is blocked and cannot charge.", field="user_id")
     what = f"remote start for user {user_id}" + (f" on connector {connector_id}" if connector_id else "")
     with _audited(charger_id, "remote_start", what, admin_id) as answered:
         ocpp = link.current()
@@ -159,9 +159,11 @@ def remote_stop(charger_id: int, transaction_id: int, admin_id: int | None = Non
         target = ocpp.reach(charger_id)
         tx = transactions.get(transaction_id)
         if tx.charger_id != charger_id:
-            raise ServiceError(f"Transaction {transaction_id} is not on {target.charge_box_id}.")
+            raise ServiceError(
+                f"Transaction {transaction_id} is not on {target.charge_box_id}.", field="transaction_id"
+            )
         if tx.status != "active":
-            raise ServiceError(f"Transaction {transaction_id} has already ended.")
+            raise ServiceError(f"Transaction {transaction_id} has already ended.", field="transaction_id")
         reply = ocpp.call(target, "remote_stop", transaction_id=tx.id, ocpp_tx_id=tx.ocpp_tx_id or tx.dedupe_key)
         answered(reply.status)
     return _result(target, reply, "remote stop")
@@ -175,14 +177,14 @@ def clear_cache(charger_id: int, admin_id: int | None = None) -> CommandResult:
 def reset(charger_id: int, kind: str = "Soft", admin_id: int | None = None) -> CommandResult:
     """Ask a charger to restart: Soft (when idle) or Hard (at once)."""
     if kind not in RESET_KINDS:
-        raise ServiceError("A reset is Soft or Hard.")
+        raise ServiceError("A reset is Soft or Hard.", field="kind")
     return _command(charger_id, "reset", f"{kind.lower()} reset", admin_id, kind=kind)
 
 
 def unlock_connector(charger_id: int, connector_id: int, admin_id: int | None = None) -> CommandResult:
     """Ask a charger to release the cable of a connector (1 or more)."""
     if connector_id < 1:
-        raise ServiceError("Choose the connector to unlock (1 or more).")
+        raise ServiceError("Choose the connector to unlock (1 or more).", field="connector_id")
     what = f"unlock of connector {connector_id}"
     return _command(charger_id, "unlock_connector", what, admin_id, connector_id=connector_id)
 
@@ -228,21 +230,23 @@ def check_trigger(message: str, version: str | None) -> str:
     """Return a message name the charger's version can trigger; raise ServiceError naming the choices."""
     allowed = triggers(version)
     if message not in allowed:
-        raise ServiceError(f"Choose a message to trigger: one of {', '.join(allowed)}.")
+        raise ServiceError(f"Choose a message to trigger: one of {', '.join(allowed)}.", field="message")
     return message
 
 
-def check_key(key: str, version: str | None) -> str:
-    """Return a configuration key stripped; raise ServiceError for one no charger could know."""
+def check_key(key: str, version: str | None, field: str = "key") -> str:
+    """Return a configuration key stripped; raise ServiceError (about `field`) for one no charger could know."""
     key = (key or "").strip()
     if not key:
-        raise ServiceError("Enter a configuration key.")
+        raise ServiceError("Enter a configuration key.", field=field)
     if not (key.isascii() and key.isprintable()) or " " in key:
-        raise ServiceError(f"A configuration key is letters, digits and punctuation without spaces, not {key[:60]!r}.")
+        raise ServiceError(
+            f"A configuration key is letters, digits and punctuation without spaces, not {key[:60]!r}.", field=field
+        )
     parts = [key] if version == "1.6" else key.split(".", 1)
     if any(len(part) > MAX_KEY for part in parts):
         name = "A configuration key" if version == "1.6" else "A key (or each half of Component.Variable)"
-        raise ServiceError(f"{name} is at most {MAX_KEY} characters.")
+        raise ServiceError(f"{name} is at most {MAX_KEY} characters.", field=field)
     return key
 
 
@@ -250,8 +254,8 @@ def check_keys(text: str, version: str | None) -> list[str]:
     """Return the keys listed in `text` (commas or spaces between them; none: all); raise ServiceError."""
     keys = list(dict.fromkeys(text.replace(",", " ").split()))
     if len(keys) > MAX_KEYS:
-        raise ServiceError(f"Read at most {MAX_KEYS} keys at once (or none for all of them).")
-    return [check_key(key, version) for key in keys]
+        raise ServiceError(f"Read at most {MAX_KEYS} keys at once (or none for all of them).", field="keys")
+    return [check_key(key, version, field="keys") for key in keys]
 
 
 def check_value(value: str, version: str | None) -> str:
@@ -259,7 +263,9 @@ def check_value(value: str, version: str | None) -> str:
     value = value or ""
     limit = MAX_VALUE.get(version or "", max(MAX_VALUE.values()))
     if len(value) > limit:
-        raise ServiceError(f"A configuration value is at most {limit} characters.")
+        raise ServiceError(f"A configuration value is at most {limit} characters.", field="value")
     if not value.isprintable():
-        raise ServiceError("A configuration value cannot contain control characters (line breaks, tabs, NUL).")
+        raise ServiceError(
+            "A configuration value cannot contain control characters (line breaks, tabs, NUL).", field="value"
+        )
     return value

@@ -249,11 +249,11 @@ def _start(vehicle_id: int, charger_id: int, admin_id: int | None, action: str) 
         with writing() as session:
             vehicle, charger = vehicles.get(vehicle_id), session.get(Charger, charger_id)
             if charger is None:
-                raise NotFound(f"Charger {charger_id} does not exist.")
+                raise NotFound(f"Charger {charger_id} does not exist.", field="charger_id")
             _check_pairable(vehicle)
             reason = _unavailable_reason(charger)
             if reason:
-                raise ServiceError(f"{charger.charge_box_id} cannot pair now. {reason}")
+                raise ServiceError(f"{charger.charge_box_id} cannot pair now. {reason}", field="charger_id")
             _expire_overdue(charger_id, vehicle_id)
             conflict = _conflict(charger_id, vehicle_id)
             pairing = None if conflict else _insert(vehicle_id, charger, admin_id, action)

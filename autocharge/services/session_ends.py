@@ -51,9 +51,11 @@ def end_by_hand(tx_id: int, admin_id: int, reason: str) -> Transaction:
     """
     reason = " ".join((reason or "").split())
     if not reason:
-        raise ServiceError("Say why the session is ended by hand (the reason is kept in the audit trail).")
+        raise ServiceError(
+            "Say why the session is ended by hand (the reason is kept in the audit trail).", field="reason"
+        )
     if len(reason) > REASON_MAX:
-        raise ServiceError(f"The reason is too long ({len(reason)} characters; at most {REASON_MAX}).")
+        raise ServiceError(f"The reason is too long ({len(reason)} characters; at most {REASON_MAX}).", field="reason")
     with writing() as session:
         tx = session.get(Transaction, tx_id)
         if tx is None:

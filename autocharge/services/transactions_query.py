@@ -49,9 +49,9 @@ class TransactionFilter:
 
     def __post_init__(self) -> None:
         if self.origin is not None and self.origin not in ORIGINS:
-            raise ServiceError(f"Origin must be one of {', '.join(ORIGINS)}.")
+            raise ServiceError(f"Origin must be one of {', '.join(ORIGINS)}.", field="origin")
         if self.status is not None and self.status not in STATUSES:
-            raise ServiceError(f"Status must be one of {', '.join(STATUSES)}.")
+            raise ServiceError(f"Status must be one of {', '.join(STATUSES)}.", field="status")
 
 
 def conditions(flt: TransactionFilter | None, walk_sort: bool = False) -> list:

@@ -87,7 +87,8 @@ def _target_vehicle(user_id: int, vehicle_id: int | None, plate: str | None, adm
         other = pairing.waiting_for_vehicle(vehicle.id)
         if other is not None:
             raise ServiceError(
-                f"A pairing already waits for {vehicle.plate} on {other.charger.charge_box_id}; cancel it first."
+                f"A pairing already waits for {vehicle.plate} on {other.charger.charge_box_id}; cancel it first.",
+                field="vehicle_id",
             )
         return vehicle
     if not (plate or "").strip():

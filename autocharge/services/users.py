@@ -25,11 +25,11 @@ def _clean(name: str, email: str) -> tuple[str, str]:
     """Return a stripped name and lower-case email; raise ServiceError if either is unusable."""
     name, email = (name or "").strip(), (email or "").strip().lower()
     if not name or len(name) > 120:
-        raise ServiceError("A name is required (at most 120 characters).")
+        raise ServiceError("A name is required (at most 120 characters).", field="name")
     if not name.isprintable():
-        raise ServiceError("A name cannot contain control characters (line breaks, tabs, NUL).")
+        raise ServiceError("A name cannot contain control characters (line breaks, tabs, NUL).", field="name")
     if "@" not in email or len(email) > 254 or " " in email or not email.isprintable():
-        raise ServiceError("A valid email address is required.")
+        raise ServiceError("A valid email address is required.", field="email")
     return name, email
 
 
@@ -44,7 +44,7 @@ def _email_taken(email: str, except_id: int | None = None) -> bool:
 def add_user(name: str, email: str, admin_id: int | None = None) -> User:
     """Create an active user; raise ServiceError for a bad or taken email."""
     name, email = _clean(name, email)
-    taken = ServiceError(f"A user with email {email} already exists.")
+    taken = ServiceError(f"A user with email {email} already exists.", field="email")
     with writing_or(taken) as session:
         if _email_taken(email):
             raise taken
@@ -58,7 +58,7 @@ def add_user(name: str, email: str, admin_id: int | None = None) -> User:
 def update_user(user_id: int, name: str, email: str, admin_id: int | None = None) -> User:
     """Change a user's name and email; raise ServiceError or NotFound."""
     name, email = _clean(name, email)
-    taken = ServiceError(f"A user with email {email} already exists.")
+    taken = ServiceError(f"A user with email {email} already exists.", field="email")
     with writing_or(taken):
         user = get(user_id)
         if _email_taken(email, except_id=user_id):
@@ -71,7 +71,7 @@ def update_user(user_id: int, name: str, email: str, admin_id: int | None = None
 def set_status(user_id: int, status: str, admin_id: int | None = None) -> User:
     """Block or unblock a user."""
     if status not in USER_STATUSES:
-        raise ServiceError(f"Status must be one of {', '.join(USER_STATUSES)}.")
+        raise ServiceError(f"Status must be one of {', '.join(USER_STATUSES)}.", field="status")
     with writing():
         user = get(user_id)
         user.status = status
@@ -83,16 +83,16 @@ def normalize_tag(tag: str) -> str:
     """Return the stored form of an RFID idTag; raise ServiceError if it cannot be one."""
     value = (tag or "").strip().upper()
     if not value or len(value) > MAX_TAG or not value.isprintable() or " " in value:
-        raise ServiceError(f"An RFID tag is 1-{MAX_TAG} printable characters without spaces.")
+        raise ServiceError(f"An RFID tag is 1-{MAX_TAG} printable characters without spaces.", field="tag")
     if value.startswith("VID:"):
-        raise ServiceError("VID: identifiers belong to vehicles, not RFID tags.")
+        raise ServiceError("VID: identifiers belong to vehicles, not RFID tags.", field="tag")
     return value
 
 
 def add_tag(user_id: int, tag: str, admin_id: int | None = None) -> RfidTag:
     """Give a user an RFID tag; raise ServiceError if another user has it."""
     value = normalize_tag(tag)
-    with writing_or(ServiceError(f"Tag {value} was just given to another user; reload to see whom.")):
+    with writing_or(ServiceError(f"Tag {value} was just given to another user; reload to see whom.", field="tag")):
         return give_tag(user_id, value, admin_id)
 
 
@@ -105,7 +105,7 @@ def give_tag(user_id: int, value: str, admin_id: int | None = None, shown: str =
     user = get(user_id)
     owner = db.session.scalar(sa.select(RfidTag).where(RfidTag.tag == value))
     if owner is not None:
-        raise ServiceError(f"Tag {shown or value} already belongs to {owner.user.name}.")
+        raise ServiceError(f"Tag {shown or value} already belongs to {owner.user.name}.", field="tag")
     rfid = RfidTag(user_id=user.id, tag=value)
     db.session.add(rfid)
     db.session.flush()  # a lost race shows here, inside the caller's write

@@ -33,7 +33,7 @@ class UserFilter:
 
     def __post_init__(self) -> None:
         if self.status is not None and self.status not in USER_STATUSES:
-            raise ServiceError(f"Status must be one of {', '.join(USER_STATUSES)}.")
+            raise ServiceError(f"Status must be one of {', '.join(USER_STATUSES)}.", field="status")
 
 
 def _conditions(flt: UserFilter) -> list:

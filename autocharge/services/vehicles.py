@@ -48,15 +48,15 @@ def normalize_plate(plate: str | None) -> Plate:
     """
     text = unicodedata.normalize("NFKC", plate or "")
     if not text.isprintable():
-        raise ServiceError("A license plate is one line of letters, digits, spaces, dashes and dots.")
+        raise ServiceError("A license plate is one line of letters, digits, spaces, dashes and dots.", field="plate")
     shown = " ".join(text.upper().split())
     if not shown or len(shown) > MAX_PLATE:
-        raise ServiceError(f"A license plate is 1-{MAX_PLATE} characters.")
+        raise ServiceError(f"A license plate is 1-{MAX_PLATE} characters.", field="plate")
     if not all(c.isalnum() or c in _PLATE_PUNCTUATION for c in shown):
-        raise ServiceError("A license plate has only letters, digits, spaces, dashes and dots.")
+        raise ServiceError("A license plate has only letters, digits, spaces, dashes and dots.", field="plate")
     key = "".join(c for c in shown if c.isalnum())
     if not key:
-        raise ServiceError("A license plate needs at least one letter or digit.")
+        raise ServiceError("A license plate needs at least one letter or digit.", field="plate")
     return Plate(shown, key)
 
 
@@ -117,12 +117,14 @@ def _check_replacement(user_id: int, replaces_id: int) -> Vehicle:
     """Return the vehicle to be replaced; raise ServiceError unless it is this user's active vehicle."""
     old = get_for_user(user_id, replaces_id)
     if old.status != VehicleStatus.ACTIVE:
-        raise ServiceError(f"Only an active vehicle can be replaced; {old.plate} is {old.status}.")
+        raise ServiceError(f"Only an active vehicle can be replaced; {old.plate} is {old.status}.", field="replaces")
     pending = db.session.scalar(
         sa.select(Vehicle).where(Vehicle.replaces_id == old.id, Vehicle.status == VehicleStatus.PENDING)
     )
     if pending is not None:
-        raise ServiceError(f"{pending.plate} is already waiting to replace {old.plate}; pair or retire it first.")
+        raise ServiceError(
+            f"{pending.plate} is already waiting to replace {old.plate}; pair or retire it first.", field="replaces"
+        )
     return old
 
 
@@ -132,7 +134,7 @@ def add_locked(user_id: int, plate: Plate, admin_id: int | None = None, replaces
     old = _check_replacement(user_id, replaces_id) if replaces_id else None
     holder = _plate_holder(plate.key)
     if holder is not None:
-        raise ServiceError(_plate_taken_message(holder, user_id))
+        raise ServiceError(_plate_taken_message(holder, user_id), field="plate")
     vehicle = Vehicle(
         user_id=user.id,
         plate=plate.shown,
@@ -154,7 +156,7 @@ def add_vehicle(user_id: int, plate: str, admin_id: int | None = None, replaces_
         with writing():
             vehicle = add_locked(user_id, normal, admin_id, replaces_id)
     except IntegrityError:  # another admin added the same plate between our check and our insert
-        raise ServiceError(plate_taken(normal, user_id)) from None
+        raise ServiceError(plate_taken(normal, user_id), field="plate") from None
     return vehicle
 
 
@@ -171,10 +173,10 @@ def rename_vehicle(vehicle_id: int, plate: str, admin_id: int | None = None) -> 
         with writing():
             vehicle = get(vehicle_id)
             if vehicle.status == VehicleStatus.RETIRED:
-                raise ServiceError("A retired vehicle is kept as it was; its plate cannot change.")
+                raise ServiceError("A retired vehicle is kept as it was; its plate cannot change.", field="plate")
             holder = _plate_holder(normal.key, except_id=vehicle.id)
             if holder is not None:
-                raise ServiceError(_plate_taken_message(holder, vehicle.user_id))
+                raise ServiceError(_plate_taken_message(holder, vehicle.user_id), field="plate")
             if vehicle.plate != normal.shown:
                 audit.record(
                     "vehicle.updated",
@@ -185,7 +187,7 @@ def rename_vehicle(vehicle_id: int, plate: str, admin_id: int | None = None) -> 
                 )
                 vehicle.plate, vehicle.plate_key = normal.shown, normal.key
     except IntegrityError:
-        raise ServiceError(plate_taken(normal, vehicle.user_id)) from None
+        raise ServiceError(plate_taken(normal, vehicle.user_id), field="plate") from None
     return vehicle
 
 

@@ -1,29 +1,23 @@
 """My account: every admin changes their own password and sees and ends their own login sessions."""
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from flask import Blueprint, flash, redirect, session, url_for
 from flask_login import current_user, logout_user
 
 from ..services import ServiceError, admin_sessions, admins
 from .auth import begin, client, current_session_id
-from .helpers import field_errors, form_page
+from .forms.admins import PasswordForm
+from .helpers import form_page
 from .roles import allow
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-# Which password field a service message is about, by the words it uses.
-PASSWORD_FIELDS = {
-    "current_password": ("current",),
-    "repeat_password": ("repeated",),
-    "new_password": ("new password",),
-}
 
-
-def _page(status: int = 200, errors: dict | None = None):
-    """Render My account with the admin's live sessions."""
+def _page(status: int = 200, form: PasswordForm | None = None):
+    """Render My account with the admin's live sessions (and the password form's errors when given)."""
     return form_page(
         "account/index.html",
         status,
-        errors=errors or {},
+        form=form or PasswordForm(formdata=None),
         sessions=admin_sessions.live_for(current_user.id),
         current_id=current_session_id(),
     )
@@ -40,19 +34,20 @@ def index():
 @allow("viewer")
 def password():
     """Change the admin's own password; every other session ends, this browser gets a fresh one."""
-    form = request.form
+    form = PasswordForm()
     address, agent = client()
     try:
         token = admins.change_own_password(
             current_user.id,
-            form.get("current_password", ""),
-            form.get("new_password", ""),
-            form.get("repeat_password", ""),
+            form.current_password.data,
+            form.new_password.data,
+            form.repeat_password.data,
             address=address,
             user_agent=agent,
         )
     except ServiceError as exc:
-        return _page(422, field_errors(exc, PASSWORD_FIELDS))
+        form.place(exc)
+        return _page(422, form)
     begin(admins.get(current_user.id), token)
     flash("Your password is changed. Every other browser signed in as you is signed out.", "success")
     return redirect(url_for("account.index"))

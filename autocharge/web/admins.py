@@ -4,18 +4,17 @@ A password made here is shown once, in the answer to the form that made it: neve
 the session cookie.
 """
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, url_for
 from flask_login import current_user
 
 from ..models import Admin
 from ..models.admin import ROLES
 from ..services import NotFound, ServiceError, admins
-from .helpers import act, confirm_page, confirmed, field_errors, form_page
+from .forms.admins import AddAdminForm, RoleForm
+from .helpers import act, confirm_page, confirmed, form_page
 from .roles import allow
 
 bp = Blueprint("admins", __name__, url_prefix="/admins")
-
-ADD_FIELDS = {"email": ("email", "already exists"), "role": ("role",), "password": ("password",)}
 
 
 def get_admin(admin_id: int) -> Admin:
@@ -26,11 +25,10 @@ def get_admin(admin_id: int) -> Admin:
         abort(404, str(exc))
 
 
-def _page(status: int = 200, **context):
-    """Render the Admins screen (with a one-time password or the add form's errors when given)."""
-    context.setdefault("errors", {})
-    context.setdefault("values", {"role": "operator"})
-    return form_page("admins/index.html", status, rows=admins.list_admins(), roles=ROLES, **context)
+def _page(status: int = 200, form: AddAdminForm | None = None, **context):
+    """Render the Admins screen (with a one-time password, or the add form with what it sent and its errors)."""
+    form = form or AddAdminForm(formdata=None)
+    return form_page("admins/index.html", status, rows=admins.list_admins(), roles=ROLES, form=form, **context)
 
 
 @bp.route("/")
@@ -44,13 +42,14 @@ def index():
 @allow("admin")
 def add():
     """Add an admin with the password typed, or a generated one shown once."""
-    values = {"email": request.form.get("email", ""), "role": request.form.get("role", "")}
-    typed = request.form.get("password", "")
+    form = AddAdminForm()
+    typed = form.password.data
     password = typed or admins.generate_password()
     try:
-        admin = admins.create_admin(values["email"], password, values["role"], admin_id=current_user.id)
+        admin = admins.create_admin(form.email.data, password, form.role.data, admin_id=current_user.id)
     except ServiceError as exc:
-        return _page(422, errors=field_errors(exc, ADD_FIELDS), values=values)
+        form.place(exc)
+        return _page(422, form=form)
     shown = None if typed else password
     return _page(201, added=admin, one_time=shown)
 
@@ -60,7 +59,7 @@ def add():
 def role(admin_id: int):
     """Give another admin a role."""
     admin = get_admin(admin_id)
-    choice = request.form.get("role", "")
+    choice = RoleForm().role.data
     return act(
         lambda: admins.set_role(admin.id, choice, admin_id=current_user.id),
         f"{admin.email} now has the role {choice}.",

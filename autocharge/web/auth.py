@@ -13,6 +13,7 @@ from .. import metrics
 from ..extensions import htmx, login_manager
 from ..models import Admin
 from ..services import ServiceError, admin_sessions, admins, login_throttle
+from .forms.auth import LoginForm
 from .helpers import form_page, safe_target
 from .roles import allow, public
 
@@ -74,27 +75,32 @@ def _safe_next(target: str | None) -> str:
     return safe_target(target, url_for("site.home"))
 
 
+def _refusal(exc: ServiceError) -> tuple[int, str]:
+    """Return the status of a refused login and its reason for the metrics (a wrong password is a plain 200)."""
+    if isinstance(exc, login_throttle.LoginThrottled):
+        return 429, "throttled"
+    if isinstance(exc, admins.AccountDisabled):
+        return 403, "disabled"
+    return 200, "wrong"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
     """Show the login form; log the admin in with email and password."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
-    email = request.form.get("email", "").strip()
-    if request.method == "GET":
-        return form_page("auth/login.html", email=email)
+    form = LoginForm()
+    if not form.is_submitted():
+        return form_page("auth/login.html", form=form)
     address, agent = client()
     try:
-        admin = admins.authenticate(email, request.form.get("password", ""), address)
-    except login_throttle.LoginThrottled as exc:
-        metrics.login_failed("throttled")
-        return form_page("auth/login.html", 429, email=email, error=str(exc))
-    except admins.AccountDisabled as exc:
-        metrics.login_failed("disabled")
-        return form_page("auth/login.html", 403, email=email, error=str(exc))
+        admin = admins.authenticate(form.email.data, form.password.data, address)
     except ServiceError as exc:
-        metrics.login_failed("wrong")
-        return form_page("auth/login.html", 200, email=email, error=str(exc))
+        status, reason = _refusal(exc)
+        metrics.login_failed(reason)
+        form.place(exc)
+        return form_page("auth/login.html", status, form=form)
     begin(admin, admin_sessions.start(admin.id, address, agent))
     return redirect(_safe_next(request.args.get("next")))
 

@@ -9,19 +9,28 @@ reason, in the same place.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Blueprint, flash, make_response, render_template, request, url_for
+from flask import Blueprint, flash, make_response, render_template, url_for
 from flask_login import current_user
 
 from ..extensions import htmx
 from ..models import Charger
 from ..services import ServiceError, commands
 from .chargers import detail_context, get_charger
-from .helpers import confirm_page, confirmed, form_page, record_id, redirect_back
+from .forms.charger_commands import (
+    ChangeConfigurationForm,
+    CommandForm,
+    ReadConfigurationForm,
+    ResetForm,
+    StartForm,
+    StopForm,
+    TriggerForm,
+    UnlockForm,
+)
+from .helpers import confirm_page, confirmed, form_page, redirect_back
 from .roles import allow
 
 bp = Blueprint("charger_commands", __name__, url_prefix="/chargers")
 
-RESET_KINDS = ("Soft", "Hard")
 
 
 @dataclass
@@ -67,85 +76,35 @@ def _send(charger: Charger, call: Callable[[], commands.CommandResult], show: bo
     return redirect_back(url_for("chargers.detail", charger_id=charger.id))
 
 
-def _command(charger_id: int, read: Callable[[Charger], dict], send: Callable[..., commands.CommandResult], **how):
+def _command(charger_id: int, form_class: type[CommandForm], send: Callable[..., commands.CommandResult], **how):
     """Read a command's form (a ServiceError is a 422 with its reason), then send it with the form's arguments."""
     charger = get_charger(charger_id)
     try:
-        args = read(charger)
+        args = form_class().arguments(charger)
     except ServiceError as exc:
         return _show(charger, Outcome("error", str(exc)), 422)
     return _send(charger, lambda: send(charger.id, admin_id=current_user.id, **args), **how)
-
-
-def _connector(charger: Charger, required: bool) -> int | None:
-    """Return the form's connector, one the charger has (none: the whole charger); raise ServiceError."""
-    raw = request.form.get("connector_id", "")
-    if not raw and not required:
-        return None
-    try:
-        number = record_id(raw)
-    except ValueError:
-        number = 0
-    known = sorted(c.connector_id for c in charger.connectors if c.connector_id > 0)
-    if number < 1 or (known and number not in known):
-        reports = f" ({charger.charge_box_id} reports {', '.join(map(str, known))})" if known else ""
-        raise ServiceError(f"Choose one of the charger's connectors{reports}.")
-    return number
-
-
-def _start_form(charger: Charger) -> dict:
-    """Return the remote start's user and connector."""
-    user_id = request.form.get("user_id", type=record_id)
-    if user_id is None:
-        raise ServiceError("Choose the user to charge for.")
-    return {"user_id": user_id, "connector_id": _connector(charger, required=False)}
-
-
-def _stop_form(charger: Charger) -> dict:
-    """Return the transaction to stop."""
-    tx_id = request.form.get("transaction_id", type=record_id)
-    if tx_id is None:
-        raise ServiceError("Choose the transaction to stop.")
-    return {"transaction_id": tx_id}
-
-
-def _trigger_form(charger: Charger) -> dict:
-    """Return the message to trigger (one the charger's version knows) and its connector, if any."""
-    message = commands.check_trigger(request.form.get("message", ""), charger.ocpp_version)
-    return {"message": message, "connector_id": _connector(charger, required=False)}
-
-
-def _read_form(charger: Charger) -> dict:
-    """Return the configuration keys to read (none: all)."""
-    return {"keys": commands.check_keys(request.form.get("keys", ""), charger.ocpp_version) or None}
-
-
-def _change_form(charger: Charger) -> dict:
-    """Return the configuration key to change and its new value."""
-    version = charger.ocpp_version
-    key = commands.check_key(request.form.get("key", ""), version)
-    return {"key": key, "value": commands.check_value(request.form.get("value", ""), version)}
 
 
 @bp.route("/<int:charger_id>/start", methods=["POST"])
 @allow("operator")
 def start(charger_id: int):
     """Start charging for a chosen user (origin App), on a chosen connector or the one the charger picks."""
-    return _command(charger_id, _start_form, commands.remote_start)
+    return _command(charger_id, StartForm, commands.remote_start)
 
 
 @bp.route("/<int:charger_id>/stop", methods=["POST"])
 @allow("operator")
 def stop(charger_id: int):
     """Stop a transaction running on the charger."""
-    return _command(charger_id, _stop_form, commands.remote_stop)
+    return _command(charger_id, StopForm, commands.remote_stop)
 
 
 @bp.route("/<int:charger_id>/clear-cache", methods=["POST"])
 @allow("operator")
 def clear_cache(charger_id: int):
     """Ask the charger to forget its cached authorizations."""
-    return _command(charger_id, lambda charger: {}, commands.clear_cache)
+    return _command(charger_id, CommandForm, commands.clear_cache)
 
 
 @bp.route("/<int:charger_id>/reset", methods=["POST"])
@@ -153,9 +112,11 @@ def clear_cache(charger_id: int):
 def reset(charger_id: int):
     """Reset the charger: Soft, or Hard once confirmed (without JavaScript a page asks first)."""
     charger = get_charger(charger_id)
-    kind = request.form.get("kind", "Soft")
-    if kind not in RESET_KINDS:
-        return _show(charger, Outcome("error", "A reset is Soft or Hard."), 422)
+    form = ResetForm()
+    try:
+        kind = form.arguments(charger)["kind"]
+    except ServiceError as exc:
+        return _show(charger, Outcome("error", str(exc)), 422)
     if kind == "Hard" and not confirmed():
         return _confirm_hard_reset(charger)
     return _send(charger, lambda: commands.reset(charger.id, kind, admin_id=current_user.id))
@@ -179,25 +140,25 @@ def _confirm_hard_reset(charger: Charger):
 @allow("operator")
 def unlock(charger_id: int):
     """Ask the charger to release the cable of one connector."""
-    return _command(charger_id, lambda charger: {"connector_id": _connector(charger, True)}, commands.unlock_connector)
+    return _command(charger_id, UnlockForm, commands.unlock_connector)
 
 
 @bp.route("/<int:charger_id>/trigger", methods=["POST"])
 @allow("operator")
 def trigger(charger_id: int):
     """Ask the charger to send a message now (StatusNotification, MeterValues, Heartbeat, ...)."""
-    return _command(charger_id, _trigger_form, commands.trigger_message)
+    return _command(charger_id, TriggerForm, commands.trigger_message)
 
 
 @bp.route("/<int:charger_id>/configuration", methods=["POST"])
 @allow("operator")
 def get_configuration(charger_id: int):
     """Read the charger's configuration (some keys, or all); the values are shown, never recorded or flashed."""
-    return _command(charger_id, _read_form, commands.get_configuration, show=True)
+    return _command(charger_id, ReadConfigurationForm, commands.get_configuration, show=True)
 
 
 @bp.route("/<int:charger_id>/configuration/change", methods=["POST"])
 @allow("operator")
 def change_configuration(charger_id: int):
     """Change one configuration key of the charger (recorded with its key, not its value)."""
-    return _command(charger_id, _change_form, commands.change_configuration)
+    return _command(charger_id, ChangeConfigurationForm, commands.change_configuration)

@@ -7,20 +7,20 @@ from ..db import utcnow
 from ..extensions import htmx
 from ..models import Charger
 from ..services import NotFound, ServiceError, chargers, chargers_query, transactions_query, users_query
-from ..services.chargers_query import ChargerFilter
-from ..services.paging import clamp_per_page
-from .helpers import act, confirm_page, confirmed, field_errors, form_page, page_or_partial
+from .forms.chargers import (
+    AutochargeForm,
+    ChargerFilterForm,
+    ChargerForm,
+    ChargerPasswordForm,
+    RegistrationForm,
+    UserSearchForm,
+)
+from .helpers import act, confirm_page, confirmed, form_page, page_or_partial
 from .roles import allow
-from .tables import kept, page_number, table_response
+from .tables import table_response
 
 bp = Blueprint("chargers", __name__, url_prefix="/chargers")
 
-# Which form field a service message is about, by the words it uses.
-ADD_FIELDS = {
-    "charge_box_id": ("charge box id", "charger with id"),
-    "password": ("password",),
-    "autocharge": ("auto charge",),
-}
 SUPPORT_LABELS = {"supported": "Supported", "unsupported": "Not supported", "unknown": "Unknown"}
 
 
@@ -32,29 +32,19 @@ def get_charger(charger_id: int) -> Charger:
         abort(404, f"Charger {charger_id} does not exist.")
 
 
-FILTER_ARGS = ("q", "status", "connection", "autocharge", "per_page")
 ROWS_TARGET = "charger-rows"  # the <tbody> whose poll asks for its rows again
 START_USERS = 20  # users offered at once to start a charge for; a search finds the others
 
 
-def _filter(args) -> ChargerFilter:
-    """Return the filter the arguments ask for; raise ServiceError for a value that is not offered."""
-    return ChargerFilter(
-        search=args.get("q", "").strip(),
-        status=args.get("status", "").strip() or None,
-        connection=args.get("connection", "").strip() or None,
-        autocharge=args.get("autocharge", "").strip() or None,
-    )
-
-
 def _list_context(args, counted: bool = True) -> dict:
     """Return the Chargers list's context: one page of chargers (uncounted rows only unless `counted`)."""
-    filters = kept(args, FILTER_ARGS)
-    number, per_page = page_number(args), clamp_per_page(args.get("per_page", type=int))
+    form = ChargerFilterForm(args)
+    filters = form.kept()
+    number, per_page = form.page_number(), form.page_size()
     context = {"filters": filters, "now": utcnow(), "error": None, "page": None, "chargers": []}
     context["here"] = url_for("chargers.index", **filters, **({"page": number} if number > 1 else {}))
     try:
-        flt = _filter(args)
+        flt = form.query_filter()
     except ServiceError as exc:
         context["error"] = str(exc)
         return context
@@ -86,23 +76,19 @@ def index():
 @allow("operator")
 def new():
     """Show the add-charger form; add the charger."""
-    values = {
-        "charge_box_id": request.form.get("charge_box_id", ""),
-        "autocharge": request.form.get("autocharge", "unknown"),
-    }
-    if request.method == "GET":
-        return form_page("chargers/new.html", values=values, errors={}, supports=SUPPORT_LABELS)
+    form = ChargerForm()
+    if not form.is_submitted():
+        return form_page("chargers/new.html", form=form, supports=SUPPORT_LABELS)
     try:
         charger = chargers.add_charger(
-            values["charge_box_id"],
-            password=request.form.get("password") or None,
-            autocharge=values["autocharge"],
+            form.charge_box_id.data,
+            password=form.password.data or None,
+            autocharge=form.autocharge.data,
             admin_id=current_user.id,
         )
     except ServiceError as exc:
-        return form_page(
-            "chargers/new.html", 422, values=values, errors=field_errors(exc, ADD_FIELDS), supports=SUPPORT_LABELS
-        )
+        form.place(exc)
+        return form_page("chargers/new.html", 422, form=form, supports=SUPPORT_LABELS)
     flash(f"Added charger {charger.charge_box_id}. It connects to /ocpp/{charger.charge_box_id}.", "success")
     return redirect(url_for("chargers.detail", charger_id=charger.id))
 
@@ -120,6 +106,7 @@ def detail_context(charger: Charger, forms: bool = True, user_q: str = "") -> di
         "now": utcnow(),
         "supports": SUPPORT_LABELS,
         "active": transactions_query.active_on_charger(charger.id),
+        "password_form": ChargerPasswordForm(formdata=None),
     }
     if forms:  # the users to start a charge for; not needed by the status polls
         context.update(_start_users(user_q))
@@ -131,7 +118,7 @@ def detail_context(charger: Charger, forms: bool = True, user_q: str = "") -> di
 def detail(charger_id: int):
     """Show one charger with its actions (`user_q` finds users to start for); htmx polls refresh its status."""
     charger = get_charger(charger_id)
-    context = detail_context(charger, forms=not htmx, user_q=request.args.get("user_q", "").strip())
+    context = detail_context(charger, forms=not htmx, user_q=UserSearchForm(request.args).user_q.data)
     return page_or_partial("chargers/detail.html", "chargers/_charger_status.html", **context)
 
 
@@ -140,7 +127,7 @@ def detail(charger_id: int):
 def start_users(charger_id: int):
     """Return the start form's user choice for a search (htmx active search); without htmx, the page with it."""
     charger = get_charger(charger_id)
-    search = request.args.get("user_q", "").strip()
+    search = UserSearchForm(request.args).user_q.data
     if not htmx:
         return redirect(url_for("chargers.detail", charger_id=charger.id, user_q=search or None))
     return render_template("chargers/_start_users.html", charger=charger, **_start_users(search))
@@ -151,7 +138,7 @@ def start_users(charger_id: int):
 def registration(charger_id: int):
     """Accept a charger, reject it once confirmed (without JavaScript a page asks first), or set it pending."""
     charger = get_charger(charger_id)
-    choice = request.form.get("registration", "")
+    choice = RegistrationForm().registration.data
     if choice == "rejected" and not confirmed():
         return confirm_page(
             f"Reject {charger.charge_box_id}?",
@@ -173,7 +160,7 @@ def registration(charger_id: int):
 def autocharge(charger_id: int):
     """Set whether the charger supports Auto Charge."""
     charger = get_charger(charger_id)
-    support = request.form.get("autocharge", "")
+    support = AutochargeForm().autocharge.data
     return act(
         lambda: chargers.set_autocharge(charger.id, support, admin_id=current_user.id),
         f"Auto Charge support of {charger.charge_box_id}: {SUPPORT_LABELS.get(support, support)}.",
@@ -186,7 +173,8 @@ def autocharge(charger_id: int):
 def password(charger_id: int):
     """Generate, set or remove (once confirmed) the charger's OCPP password; a generated one is shown once, here."""
     charger = get_charger(charger_id)
-    action = request.form.get("action", "")
+    form = ChargerPasswordForm()
+    action = form.action.data
     if action == "remove" and not confirmed():
         return confirm_page(
             f"Remove the OCPP password of {charger.charge_box_id}?",
@@ -202,10 +190,11 @@ def password(charger_id: int):
         elif action == "remove":
             chosen = None
         else:
-            chosen = chargers.validate_password(request.form.get("password", ""))
+            chosen = chargers.validate_password(form.password.data)
         new_password = chargers.set_password(charger.id, chosen, admin_id=current_user.id)
     except ServiceError as exc:
-        return form_page("chargers/detail.html", 422, password_error=str(exc), **detail_context(charger))
+        form.place(exc)
+        return form_page("chargers/detail.html", 422, **{**detail_context(charger), "password_form": form})
     if new_password is None:
         flash(f"{charger.charge_box_id} connects without a password now.", "success")
         return redirect(url_for("chargers.detail", charger_id=charger.id))

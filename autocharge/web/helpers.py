@@ -26,16 +26,6 @@ def page_or_partial(page: str, partial: str, **context) -> Response:
     return response
 
 
-def field_errors(exc: ServiceError, fields: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """Put a service's message next to the form field it speaks of (by the words it uses), else above the form."""
-    message = str(exc)
-    lowered = message.lower()
-    for field, words in fields.items():
-        if any(word in lowered for word in words):
-            return {field: message}
-    return {"_form": message}
-
-
 def form_page(template: str, status: int = 200, **context) -> Response:
     """Render a form page with a status (422 when it carries errors) and nothing cached."""
     response = make_response(render_template(template, **context), status)

@@ -6,7 +6,8 @@ from flask_login import current_user
 from ..extensions import htmx
 from ..models import PairingSession
 from ..services import NotFound, ServiceError, pairing
-from .helpers import form_page, record_id
+from .forms.pairing import CHOOSE_CHARGER, ChargerSearchForm, PairOnForm
+from .helpers import form_page
 from .roles import allow
 from .vehicles import get_user, get_vehicle
 
@@ -30,7 +31,7 @@ def _status_context(session: PairingSession) -> dict:
 
 def _choose_page(user, vehicle, status: int = 200, error: str | None = None):
     """Render the Pair screen with the chargers the search (`q`) finds; only the choices for htmx."""
-    search = request.args.get("q", "").strip()
+    search = ChargerSearchForm(request.args).q.data
     choices, total = pairing.charger_choices(search)
     context = {"user": user, "vehicle": vehicle, "choices": choices, "total": total, "search": search, "error": error}
     template = "pairing/_choices.html" if htmx and request.method == "GET" else "pairing/choose.html"
@@ -49,11 +50,15 @@ def choose(user_id: int, vehicle_id: int):
         return redirect(url_for("pairing.panel", session_id=waiting.id))
     if request.method == "GET":
         return _choose_page(user, vehicle)
+    form = PairOnForm()
+    if not form.validate():
+        return _choose_page(user, vehicle, 422, form.first_error())
     try:
-        session = pairing.start(vehicle.id, request.form.get("charger_id", type=record_id) or 0, current_user.id)
+        session = pairing.start(vehicle.id, form.charger_id.data or 0, current_user.id)
     except ServiceError as exc:
-        error = "Choose a charger from the list." if isinstance(exc, NotFound) else str(exc)
-        return _choose_page(user, vehicle, 409 if isinstance(exc, pairing.PairingConflict) else 422, error)
+        # A charger that does not exist (or none chosen) is one not taken from the list, whatever its id.
+        form.place(ServiceError(CHOOSE_CHARGER, field="charger_id") if isinstance(exc, NotFound) else exc)
+        return _choose_page(user, vehicle, 409 if isinstance(exc, pairing.PairingConflict) else 422, form.first_error())
     return redirect(url_for("pairing.panel", session_id=session.id))
 
 

@@ -1,6 +1,8 @@
-"""What the Users and Transactions tables share: sort and page arguments, optional columns, the htmx response."""
+"""What the tables share: optional columns, the arguments of a redrawn table, the htmx response, CSV downloads.
 
-from datetime import date
+Their filter, sort and page arguments are read by their forms (web/forms/tables.py).
+"""
+
 from urllib.parse import parse_qsl, urlsplit
 
 from flask import Response, abort, make_response, redirect, render_template, request, stream_with_context, url_for
@@ -9,12 +11,12 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import htmx
 from ..services import ServiceError, admins
-from .helpers import record_id, safe_target
-
-LAST_DAY = date(9999, 12, 31)
+from .forms.tables import TableForm, columns_form
+from .helpers import safe_target
 
 # Optional columns per screen (hidden unless the admin shows them), kept in Admin.preferences.
 OPTIONAL_COLUMNS = {"users": {"vehicles": "Vehicles"}, "transactions": {"vehicle": "Vehicle"}}
+COLUMN_FORMS = {screen: columns_form(columns) for screen, columns in OPTIONAL_COLUMNS.items()}
 
 
 def preference_key(screen: str) -> str:
@@ -30,7 +32,8 @@ def shown_columns(screen: str) -> set[str]:
 
 def save_columns(screen: str) -> None:
     """Store the optional columns the column chooser's form ticked."""
-    chosen = [name for name in OPTIONAL_COLUMNS[screen] if request.form.get(name)]
+    form = COLUMN_FORMS[screen]()
+    chosen = [name for name in OPTIONAL_COLUMNS[screen] if form[name].data]
     admins.set_preference(current_user.id, preference_key(screen), chosen)
 
 
@@ -40,55 +43,6 @@ def table_args() -> MultiDict:
         source = htmx.current_url if htmx else request.form.get("next", "")
         return MultiDict(parse_qsl(urlsplit(source or "").query, keep_blank_values=True))
     return request.args
-
-
-def sort_choice(args: MultiDict, sorts: dict, default: str, default_desc: bool) -> tuple[str, bool]:
-    """Return the (sort key, descending) asked for; an unknown key falls back to the default order."""
-    sort = args.get("sort", "")
-    if sort not in sorts:
-        return default, default_desc
-    direction = args.get("dir", "")
-    if direction in ("asc", "desc"):
-        return sort, direction == "desc"
-    return sort, default_desc if sort == default else False
-
-
-def page_number(args: MultiDict) -> int:
-    """Return the page asked for: 1 when missing or not a positive number."""
-    number = args.get("page", 1, type=int)
-    return number if number and number > 0 else 1
-
-
-def int_arg(args: MultiDict, name: str, label: str) -> int | None:
-    """Return a whole-number argument, None when empty; raise ServiceError when it is not a number."""
-    raw = args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        return record_id(raw)
-    except ValueError:
-        raise ServiceError(f"{label} must be chosen from the list (got {raw[:30]!r}).") from None
-
-
-def day_arg(args: MultiDict, name: str, label: str) -> date | None:
-    """Return a YYYY-MM-DD argument as a date, None when empty; raise ServiceError when it is not one."""
-    raw = args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        if len(raw) != 10:
-            raise ValueError(raw)
-        value = date.fromisoformat(raw)
-    except ValueError:
-        raise ServiceError(f"{label} date {raw[:30]!r} is not a date: use YYYY-MM-DD, e.g. 2026-01-31.") from None
-    if value >= LAST_DAY:  # a range ends the day after its "to": the calendar's last day has none
-        raise ServiceError(f"{label} date {raw} is out of range: use a date before {LAST_DAY.isoformat()}.")
-    return value
-
-
-def kept(args: MultiDict, names: tuple[str, ...]) -> dict[str, str]:
-    """Return the non-empty arguments among `names`: what links and the export carry along."""
-    return {name: args.get(name, "").strip() for name in names if args.get(name, "").strip()}
 
 
 def table_response(template: str, partial: str, **context) -> Response:
@@ -115,9 +69,9 @@ def columns_response(screen: str, table, endpoint: str) -> Response:
     return redirect(safe_target(request.form.get("next"), url_for(endpoint)))
 
 
-def filter_or_400(make, args: MultiDict):
-    """Return make(args), or abort with 400 and the service's message (an export of a bad filter)."""
+def filter_or_400(form: TableForm):
+    """Return the filter of a table's form, or abort with 400 and why it cannot be applied (an export's filter)."""
     try:
-        return make(args)
+        return form.query_filter()
     except ServiceError as exc:
         abort(400, str(exc))

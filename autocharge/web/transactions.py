@@ -1,7 +1,5 @@
 """The Transactions screen: the filtered, sorted, paged table and its export; one transaction's live detail."""
 
-from datetime import datetime, time, timedelta
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -9,54 +7,24 @@ from ..db import utcnow
 from ..extensions import htmx
 from ..models.transaction import ORIGINS
 from ..services import NotFound, ServiceError, chargers, charts, exports, session_ends, transactions_query, users
-from ..services.paging import clamp_per_page
-from ..services.transactions_query import TransactionFilter
+from .forms.transactions import EndSessionForm, TransactionFilterForm
 from .helpers import form_page
 from .roles import allow
-from .tables import (
-    columns_response,
-    csv_response,
-    day_arg,
-    filter_or_400,
-    int_arg,
-    kept,
-    page_number,
-    shown_columns,
-    sort_choice,
-    table_response,
-)
+from .tables import columns_response, csv_response, filter_or_400, shown_columns, table_response
 
 bp = Blueprint("transactions", __name__, url_prefix="/transactions")
 
-FILTER_ARGS = ("q", "charger", "user", "origin", "status", "from", "to", "sort", "dir", "per_page")
 LIVE_POLL_SECONDS = 3
-
-
-def _filter(args) -> TransactionFilter:
-    """Return the filter the arguments ask for; raise ServiceError with a message for a person."""
-    start, end = day_arg(args, "from", "From"), day_arg(args, "to", "To")
-    if start and end and start > end:
-        raise ServiceError(f"The From date ({start}) is after the To date ({end}).")
-    return TransactionFilter(
-        charger_id=int_arg(args, "charger", "The charger"),
-        user_id=int_arg(args, "user", "The user"),
-        origin=args.get("origin", "").strip() or None,
-        status=args.get("status", "").strip() or None,
-        started_from=datetime.combine(start, time()) if start else None,
-        # The To day is included: sessions started before the next midnight (UTC).
-        started_before=datetime.combine(end + timedelta(days=1), time()) if end else None,
-        search=args.get("q", "").strip(),
-    )
 
 
 def _table(args) -> dict:
     """Return the context of the transactions table for these arguments (an error message instead of rows)."""
-    sort, descending = sort_choice(args, transactions_query.SORTS, transactions_query.DEFAULT_SORT, True)
-    filters = kept(args, FILTER_ARGS)
-    context = {"filters": filters, "sort": sort, "descending": descending, "shown": shown_columns("transactions")}
+    form = TransactionFilterForm(args)
+    sort, descending = form.order()
+    context = {"filters": form.kept(), "sort": sort, "descending": descending, "shown": shown_columns("transactions")}
     context.update(error=None, page=None, now=utcnow(), origins=ORIGINS, chosen_user=None, chosen_charger=None)
     try:
-        flt = _filter(args)
+        flt = form.query_filter()
         if flt.user_id is not None:
             context["chosen_user"] = users.get(flt.user_id)
         if flt.charger_id is not None:
@@ -64,8 +32,7 @@ def _table(args) -> dict:
     except (ServiceError, NotFound) as exc:
         context["error"] = str(exc)
         return context
-    per_page = clamp_per_page(args.get("per_page", type=int))
-    context["page"] = transactions_query.page(flt, page_number(args), per_page, sort, descending)
+    context["page"] = transactions_query.page(flt, form.page_number(), form.page_size(), sort, descending)
     return context
 
 
@@ -87,8 +54,9 @@ def columns():
 @allow("operator")
 def export():
     """Download exactly the filtered transactions as CSV; the plate only when the Vehicle column is shown."""
-    flt = filter_or_400(_filter, request.args)
-    sort, descending = sort_choice(request.args, transactions_query.SORTS, transactions_query.DEFAULT_SORT, True)
+    form = TransactionFilterForm(request.args)
+    flt = filter_or_400(form)
+    sort, descending = form.order()
     with_vehicle = "vehicle" in shown_columns("transactions")
     chunks = exports.transactions_csv(flt, sort, descending, with_vehicle)
     return csv_response(chunks, f"transactions-{utcnow():%Y%m%d-%H%M}.csv")
@@ -111,7 +79,7 @@ def _live_context(tx) -> dict:
 def _page_context(tx) -> dict:
     """Return what the whole detail page shows: the live part, and who ended the session by hand and why."""
     ended = session_ends.hand_end_event(tx.id) if tx.stop_reason == session_ends.BY_HAND else None
-    return {"token": None, "hand_end": ended, "end_error": None, "reason": "", **_live_context(tx)}
+    return {"token": None, "hand_end": ended, "end_form": EndSessionForm(formdata=None), **_live_context(tx)}
 
 
 @bp.route("/<int:tx_id>")
@@ -125,15 +93,15 @@ def detail(tx_id: int):
 @allow("operator")
 def end(tx_id: int):
     """End a session the charger will not end (offline, rebooted), with a reason: 422 without one, 409 if it ended."""
-    reason = request.form.get("reason", "")
+    form = EndSessionForm()
     try:
-        session_ends.end_by_hand(tx_id, current_user.id, reason)
+        session_ends.end_by_hand(tx_id, current_user.id, form.reason.data)
     except NotFound as exc:
         abort(404, str(exc))
     except ServiceError as exc:
         status = 409 if isinstance(exc, session_ends.AlreadyEnded) else 422
-        context = {**_page_context(_detail(tx_id)), "end_error": str(exc), "reason": reason}
-        return form_page("transactions/detail.html", status, **context)
+        form.place(exc)
+        return form_page("transactions/detail.html", status, **{**_page_context(_detail(tx_id)), "end_form": form})
     flash(f"Transaction {tx_id} ended by hand; its energy stays as last metered.", "success")
     return redirect(url_for("transactions.detail", tx_id=tx_id))
 

@@ -7,10 +7,10 @@ from flask_login import current_user
 from ..extensions import htmx
 from ..models import UnknownIdentifier
 from ..services import NotFound, ServiceError, unknown
-from ..services.paging import clamp_per_page
-from .helpers import form_page, record_id
+from .forms.unknown import AssignTagForm, PairIdentifierForm, UnknownTableForm
+from .helpers import form_page
 from .roles import allow
-from .tables import page_number, table_response
+from .tables import table_response
 from .vehicles import get_user
 
 bp = Blueprint("unknown", __name__, url_prefix="/unknown-identifiers")
@@ -24,18 +24,13 @@ def get_row(unknown_id: int) -> UnknownIdentifier:
         abort(404, str(exc))
 
 
-def _kind() -> str:
-    """Return which list is asked for: vehicle identifiers (default) or RFID tags."""
-    kind = request.args.get("kind", "vehicle")
-    return kind if kind in unknown.KINDS else "vehicle"
-
-
 @bp.route("/")
 @allow("viewer")
 def index():
     """List refused identifiers, masked: identifiers are personal data, revealed one at a time on request."""
-    kind = _kind()
-    page = unknown.page(kind, page_number(request.args), clamp_per_page(request.args.get("per_page", type=int)))
+    form = UnknownTableForm(request.args)
+    kind = form.listed_kind()
+    page = unknown.page(kind, form.page_number(), form.page_size())
     context = {"kind": kind, "page": page, "masked": unknown.masked, "revealed": {}}
     return table_response("unknown/index.html", "unknown/_results.html", **context)
 
@@ -57,11 +52,10 @@ def reveal(unknown_id: int):
     )
 
 
-def _choosing(row: UnknownIdentifier) -> dict:
+def _choosing(row: UnknownIdentifier, form: AssignTagForm) -> dict:
     """Return step 1 of Pair and Assign: the row (masked), the user chosen (`user_id`) or those found (`q`)."""
-    user_id = request.values.get("user_id", type=record_id)
-    query = request.args.get("q", "")
-    user = get_user(user_id) if user_id else None
+    user = get_user(form.user_id.data) if form.user_id.data else None  # not an id: none chosen yet
+    query = form.q.data
     return {"row": row, "masked": unknown.masked(row), "user": user, "query": query, "found": unknown.find_users(query)}
 
 
@@ -72,21 +66,23 @@ def pair(unknown_id: int):
     row = get_row(unknown_id)
     if row.kind != "vehicle":
         abort(404, "Only vehicle identifiers can be paired.")
-    context = _choosing(row)
+    form = PairIdentifierForm(request.values)  # the user is chosen in the query string, then sent with the form
+    context = _choosing(row, form)
     user = context["user"]
-    context.update(pending=unknown.pending_vehicles(user.id) if user else [], plate=request.form.get("plate", ""))
+    context.update(pending=unknown.pending_vehicles(user.id) if user else [], form=form)
     if request.method == "GET" or user is None:
         return form_page("unknown/pair.html", error=None, **context)
     try:
         vehicle = unknown.pair_directly(
             row.id,
             user.id,
-            vehicle_id=request.form.get("vehicle_id", type=record_id),
-            plate=request.form.get("plate"),
+            vehicle_id=form.vehicle_id.data,
+            plate=form.plate.data,
             admin_id=current_user.id,
         )
     except ServiceError as exc:
-        return form_page("unknown/pair.html", 422, error=str(exc), **context)
+        form.place(exc)
+        return form_page("unknown/pair.html", 422, error=form.first_error(beside=("plate",)), **context)
     flash(f"Paired {context['masked']} with {vehicle.plate} of {user.name}.", "success")
     return redirect(url_for("vehicles.index", user_id=user.id))
 
@@ -98,13 +94,15 @@ def assign(unknown_id: int):
     row = get_row(unknown_id)
     if row.kind != "rfid":
         abort(404, "Only RFID tags can be assigned to a user.")
-    context = _choosing(row)
+    form = AssignTagForm(request.values)
+    context = _choosing(row, form)
     user = context["user"]
     if request.method == "GET" or user is None:
         return form_page("unknown/assign.html", error=None, **context)
     try:
         unknown.assign_tag(row.id, user.id, admin_id=current_user.id)
     except ServiceError as exc:
-        return form_page("unknown/assign.html", 422, error=str(exc), **context)
+        form.place(exc)  # the tag is not a field here: what is wrong with it is said above the form
+        return form_page("unknown/assign.html", 422, error=form.first_error(), **context)
     flash(f"Assigned tag {context['masked']} to {user.name}.", "success")
     return redirect(url_for("users.edit", user_id=user.id))

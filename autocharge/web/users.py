@@ -6,25 +6,12 @@ from flask_login import current_user
 from ..db import utcnow
 from ..models import User
 from ..services import NotFound, ServiceError, exports, users, users_query
-from ..services.paging import clamp_per_page
-from ..services.users_query import UserFilter
-from .helpers import act, confirm_page, confirmed, field_errors, form_page
+from .forms.users import StatusForm, TagForm, UserFilterForm, UserForm
+from .helpers import act, confirm_page, confirmed, form_page
 from .roles import allow
-from .tables import (
-    columns_response,
-    csv_response,
-    filter_or_400,
-    kept,
-    page_number,
-    shown_columns,
-    sort_choice,
-    table_response,
-)
+from .tables import columns_response, csv_response, filter_or_400, shown_columns, table_response
 
 bp = Blueprint("users", __name__, url_prefix="/users")
-
-# Which form field a service message is about, by the words it uses (email first: an address may contain "name").
-USER_FIELDS = {"email": ("email",), "name": ("name",)}
 
 
 def get_user(user_id: int) -> User:
@@ -35,32 +22,19 @@ def get_user(user_id: int) -> User:
         abort(404, f"User {user_id} does not exist.")
 
 
-def _values() -> dict[str, str]:
-    """Return the name and email the form sent, to put back into it."""
-    return {"name": request.form.get("name", ""), "email": request.form.get("email", "")}
-
-
-FILTER_ARGS = ("q", "status", "sort", "dir", "per_page")
-
-
-def _filter(args) -> UserFilter:
-    """Return the filter the arguments ask for; raise ServiceError for a nonsense status."""
-    return UserFilter(search=args.get("q", "").strip(), status=args.get("status", "").strip() or None)
-
-
 def _table(args) -> dict:
     """Return the context of the users table for these arguments (an error message instead of rows if bad)."""
-    sort, descending = sort_choice(args, users_query.SORTS, users_query.DEFAULT_SORT, False)
+    form = UserFilterForm(args)
+    sort, descending = form.order()
     shown = shown_columns("users")
-    context = {"filters": kept(args, FILTER_ARGS), "sort": sort, "descending": descending, "shown": shown}
+    context = {"filters": form.kept(), "sort": sort, "descending": descending, "shown": shown}
     context.update(error=None, page=None, plates={})
     try:
-        flt = _filter(args)
+        flt = form.query_filter()
     except ServiceError as exc:
         context["error"] = str(exc)
         return context
-    per_page = clamp_per_page(args.get("per_page", type=int))
-    page = users_query.page(flt, sort, descending, page_number(args), per_page)
+    page = users_query.page(flt, sort, descending, form.page_number(), form.page_size())
     context["page"] = page
     if "vehicles" in shown:
         context["plates"] = users_query.plates_by_user([user.id for user in page.items])
@@ -85,8 +59,9 @@ def columns():
 @allow("operator")
 def export():
     """Download the users the search finds as CSV: never vehicles, tags or identifiers, whatever is shown."""
-    flt = filter_or_400(_filter, request.args)
-    sort, descending = sort_choice(request.args, users_query.SORTS, users_query.DEFAULT_SORT, False)
+    form = UserFilterForm(request.args)
+    flt = filter_or_400(form)
+    sort, descending = form.order()
     filename = f"users-{utcnow():%Y%m%d-%H%M}.csv"
     return csv_response(exports.users_csv(flt, sort, descending), filename)
 
@@ -95,14 +70,24 @@ def export():
 @allow("operator")
 def new():
     """Show the add-user form; add the user."""
-    if request.method == "GET":
-        return form_page("users/new.html", values=_values(), errors={})
-    try:
-        user = users.add_user(**_values(), admin_id=current_user.id)
-    except ServiceError as exc:
-        return form_page("users/new.html", 422, values=_values(), errors=field_errors(exc, USER_FIELDS))
-    flash(f"Added {user.name}.", "success")
-    return redirect(url_for("users.edit", user_id=user.id))
+    form = UserForm()
+    if form.is_submitted():
+        try:
+            user = users.add_user(form.name.data, form.email.data, admin_id=current_user.id)
+        except ServiceError as exc:
+            form.place(exc)
+        else:
+            flash(f"Added {user.name}.", "success")
+            return redirect(url_for("users.edit", user_id=user.id))
+    return form_page("users/new.html", 422 if form.errors else 200, form=form)
+
+
+def _edit_page(user: User, form: UserForm | None = None, tag_form: TagForm | None = None):
+    """Render a user's page with its two forms (the one that was sent keeps what it sent and its errors)."""
+    form = form or UserForm(formdata=None, obj=user)
+    tag_form = tag_form or TagForm(formdata=None)
+    status = 422 if form.errors or tag_form.errors else 200
+    return form_page("users/edit.html", status, user=user, form=form, tag_form=tag_form)
 
 
 @bp.route("/<int:user_id>/edit", methods=["GET", "POST"])
@@ -111,11 +96,13 @@ def edit(user_id: int):
     """Show a user's details and tags; save the name and email."""
     user = get_user(user_id)
     if request.method == "GET":
-        return form_page("users/edit.html", user=user, values={"name": user.name, "email": user.email}, errors={})
+        return _edit_page(user)
+    form = UserForm()
     try:
-        users.update_user(user.id, **_values(), admin_id=current_user.id)
+        users.update_user(user.id, form.name.data, form.email.data, admin_id=current_user.id)
     except ServiceError as exc:
-        return form_page("users/edit.html", 422, user=user, values=_values(), errors=field_errors(exc, USER_FIELDS))
+        form.place(exc)
+        return _edit_page(user, form=form)
     flash(f"Saved {user.name}.", "success")
     return redirect(url_for("users.edit", user_id=user.id))
 
@@ -125,7 +112,7 @@ def edit(user_id: int):
 def status(user_id: int):
     """Block a user once confirmed (without JavaScript a page asks first), or unblock them."""
     user = get_user(user_id)
-    choice = request.form.get("status", "")
+    choice = StatusForm().status.data
     if choice == "blocked" and not confirmed():
         return confirm_page(
             f"Block {user.name}?",
@@ -148,18 +135,12 @@ def status(user_id: int):
 def add_tag(user_id: int):
     """Give the user an RFID tag."""
     user = get_user(user_id)
-    tag = request.form.get("tag", "")
+    tag_form = TagForm()
     try:
-        rfid = users.add_tag(user.id, tag, admin_id=current_user.id)
+        rfid = users.add_tag(user.id, tag_form.tag.data, admin_id=current_user.id)
     except ServiceError as exc:
-        return form_page(
-            "users/edit.html",
-            422,
-            user=user,
-            values={"name": user.name, "email": user.email},
-            errors={"tag": str(exc)},
-            tag=tag,
-        )
+        tag_form.place(exc)
+        return _edit_page(user, tag_form=tag_form)
     flash(f"Added tag {rfid.tag} to {user.name}.", "success")
     return redirect(url_for("users.edit", user_id=user.id))
 

@@ -9,7 +9,8 @@ from flask_login import current_user
 
 from ..models import User, Vehicle
 from ..services import NotFound, ServiceError, identifiers, pairing, users, vehicles
-from .helpers import form_page, record_id
+from .forms.vehicles import PlateForm, VehicleForm
+from .helpers import form_page
 from .roles import allow
 
 bp = Blueprint("vehicles", __name__, url_prefix="/users/<int:user_id>/vehicles")
@@ -67,17 +68,18 @@ def index(user_id: int):
 def new(user_id: int):
     """Show the Add Vehicle form (plate only); add the vehicle, then go on to Pair unless told not to."""
     user = get_user(user_id)
-    replaces = request.values.get("replaces", type=record_id)
+    form = VehicleForm(request.values)  # the vehicle to replace comes in the query string, then in the form
+    replaces = form.replaces.data  # not a record id: no replacement, as if none was asked for
     old = get_vehicle(user.id, replaces) if replaces else None
-    plate = request.form.get("plate", "")
     if request.method == "GET":
-        return form_page("vehicles/new.html", user=user, old=old, plate=plate, errors={})
+        return form_page("vehicles/new.html", user=user, old=old, form=form)
     try:
-        vehicle = vehicles.add_vehicle(user.id, plate, admin_id=current_user.id, replaces_id=replaces)
+        vehicle = vehicles.add_vehicle(user.id, form.plate.data, admin_id=current_user.id, replaces_id=replaces)
     except ServiceError as exc:
-        return form_page("vehicles/new.html", 422, user=user, old=old, plate=plate, errors={"plate": str(exc)})
+        form.place(exc)
+        return form_page("vehicles/new.html", 422, user=user, old=old, form=form)
     flash(f"Added {vehicle.plate}" + (f" as the replacement of {old.plate}." if old else "."), "success")
-    if request.form.get("then") == "add":
+    if form.then.data == "add":
         return redirect(url_for("vehicles.index", user_id=user.id))
     return redirect(url_for("pairing.choose", user_id=user.id, vehicle_id=vehicle.id))
 
@@ -88,12 +90,13 @@ def edit(user_id: int, vehicle_id: int):
     """Show the plate form (the identifier is shown, never editable); save only the plate."""
     user, vehicle = get_user(user_id), get_vehicle(user_id, vehicle_id)
     if request.method == "GET":
-        return form_page("vehicles/edit.html", user=user, vehicle=vehicle, plate=vehicle.plate, errors={})
-    plate = request.form.get("plate", "")  # any other field sent (identifier...) is ignored on purpose
+        return form_page("vehicles/edit.html", user=user, vehicle=vehicle, form=PlateForm(obj=vehicle))
+    form = PlateForm()  # any other field sent (identifier...) is ignored on purpose
     try:
-        vehicles.rename_vehicle(vehicle.id, plate, admin_id=current_user.id)
+        vehicles.rename_vehicle(vehicle.id, form.plate.data, admin_id=current_user.id)
     except ServiceError as exc:
-        return form_page("vehicles/edit.html", 422, user=user, vehicle=vehicle, plate=plate, errors={"plate": str(exc)})
+        form.place(exc)
+        return form_page("vehicles/edit.html", 422, user=user, vehicle=vehicle, form=form)
     flash(f"Saved {vehicle.plate}.", "success")
     return redirect(url_for("vehicles.index", user_id=user.id))
 

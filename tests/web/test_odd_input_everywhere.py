@@ -1,13 +1,16 @@
 """Every parameter of every screen route, sent odd values one at a time: never a 500 (both databases).
 
-The parameter names are read from the blueprint modules' source (`args.get("q")`, `form.get("plate")`,
-`int_arg(args, "user")`...), so a parameter added later is covered without editing this file.
+The parameter names are read from the blueprint modules' source (`args.get("q")`, `form.get("plate")`...) and from
+the fields of the form classes (WTForms) each module uses, so a parameter added later is covered without editing this
+file.
 """
 
 import inspect
 import re
 import sys
 from urllib.parse import quote
+
+from wtforms import Form
 
 from autocharge.web import tables
 
@@ -29,10 +32,18 @@ ENCODED = [quote(value, safe="") for value in ODD_VALUES] + ["%FF%FE"]  # the la
 NAMES = re.compile(r"""(?:\.get(?:list)?|_arg)\((?:\w+, )?["'](\w+)["']""")
 
 
+def form_fields(module) -> set[str]:
+    """Return the field names of the form classes a module uses."""
+    forms = [value for value in vars(module).values() if inspect.isclass(value) and issubclass(value, Form)]
+    unbound = [(name, getattr(form, name)) for form in forms for name in dir(form)]
+    return {field.name or name for name, field in unbound if hasattr(field, "field_class")}  # the name sent
+
+
 def parameters_of(module_name: str) -> list[str]:
     """Return the query and form field names a blueprint module (and the shared table helpers) reads."""
-    source = inspect.getsource(sys.modules[module_name]) + inspect.getsource(tables)
-    return sorted(set(NAMES.findall(source)) - {"csrf_token"})
+    module = sys.modules[module_name]
+    source = inspect.getsource(module) + inspect.getsource(tables)
+    return sorted((set(NAMES.findall(source)) | form_fields(module) | form_fields(tables)) - {"csrf_token"})
 
 
 def cases(app) -> list[tuple[str, str, str]]:

@@ -1,0 +1,118 @@
+"""The forms of the commands an admin sends a charger from its page.
+
+Each form's `arguments(charger)` returns the command's arguments, or raises ServiceError naming the field at fault;
+what is refused is said in the page's result area, where the charger's answer would be.
+"""
+
+from ...models import Charger
+from ...services import ServiceError, commands
+from ..helpers import record_id
+from . import PostForm, RecordIdField, text
+
+
+def connector(charger: Charger, raw: str, required: bool) -> int | None:
+    """Return the connector chosen, one the charger has (None, if not `required`: the whole charger)."""
+    if not raw and not required:
+        return None
+    try:
+        number = record_id(raw)
+    except ValueError:
+        number = 0
+    known = sorted(c.connector_id for c in charger.connectors if c.connector_id > 0)
+    if number < 1 or (known and number not in known):
+        reports = f" ({charger.charge_box_id} reports {', '.join(map(str, known))})" if known else ""
+        raise ServiceError(f"Choose one of the charger's connectors{reports}.", field="connector_id")
+    return number
+
+
+class CommandForm(PostForm):
+    """A command without arguments (clear the cache)."""
+
+    def arguments(self, charger: Charger) -> dict:
+        """Return the command's arguments; raise ServiceError naming the field at fault."""
+        return {}
+
+
+class StartForm(CommandForm):
+    """Start charging for a user, on a connector or (none) the one the charger picks."""
+
+    user_id = RecordIdField()
+    connector_id = text()
+
+    def arguments(self, charger: Charger) -> dict:
+        """Return the user and connector."""
+        if self.user_id.data is None:
+            raise ServiceError("Choose the user to charge for.", field="user_id")
+        return {"user_id": self.user_id.data, "connector_id": connector(charger, self.connector_id.data, False)}
+
+
+class StopForm(CommandForm):
+    """Stop a transaction running on the charger."""
+
+    transaction_id = RecordIdField()
+
+    def arguments(self, charger: Charger) -> dict:
+        """Return the transaction to stop."""
+        if self.transaction_id.data is None:
+            raise ServiceError("Choose the transaction to stop.", field="transaction_id")
+        return {"transaction_id": self.transaction_id.data}
+
+
+class ResetForm(CommandForm):
+    """Reset the charger: Soft, or Hard once `confirmed` (the confirmation page's form, or htmx's hx-vals)."""
+
+    kind = text(default="Soft")
+    confirmed = text()
+
+    def arguments(self, charger: Charger) -> dict:
+        """Return the kind of reset."""
+        if self.kind.data not in commands.RESET_KINDS:
+            raise ServiceError("A reset is Soft or Hard.", field="kind")
+        return {"kind": self.kind.data}
+
+
+class UnlockForm(CommandForm):
+    """Release the cable of one connector."""
+
+    connector_id = text()
+
+    def arguments(self, charger: Charger) -> dict:
+        """Return the connector, which is required."""
+        return {"connector_id": connector(charger, self.connector_id.data, True)}
+
+
+class TriggerForm(CommandForm):
+    """Ask the charger to send a message now, maybe about one connector."""
+
+    message = text()
+    connector_id = text()
+
+    def arguments(self, charger: Charger) -> dict:
+        """Return the message (one the charger's OCPP version knows) and the connector, if any."""
+        message = commands.check_trigger(self.message.data, charger.ocpp_version)
+        return {"message": message, "connector_id": connector(charger, self.connector_id.data, False)}
+
+
+class ReadConfigurationForm(CommandForm):
+    """Read some configuration keys (commas or spaces between them), or all."""
+
+    keys = text()
+
+    def arguments(self, charger: Charger) -> dict:
+        """Return the keys to read (None: all)."""
+        return {"keys": commands.check_keys(self.keys.data, charger.ocpp_version) or None}
+
+
+class ChangeConfigurationForm(CommandForm):
+    """Change one configuration key."""
+
+    key = text()
+    value = text()
+
+    def arguments(self, charger: Charger) -> dict:
+        """Return the key and its new value."""
+        version = charger.ocpp_version
+        return {
+            "key": commands.check_key(self.key.data, version),
+            "value": commands.check_value(self.value.data, version),
+        }
