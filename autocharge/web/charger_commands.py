@@ -32,7 +32,6 @@ from .roles import allow
 bp = Blueprint("charger_commands", __name__, url_prefix="/chargers")
 
 
-
 @dataclass
 class Outcome:
     """What the result area shows: how it went (success, warning, error), in words, and any configuration read."""
