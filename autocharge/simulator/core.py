@@ -203,6 +203,14 @@ class Simulator:
         with self._flow:
             return self.dialect.meter_values(energy_wh, power_w, connector_id)
 
+    def meter_values_of(self, tx: Any, energy_wh: float, power_w: float | None = None) -> bool:
+        """Report the register of `tx` only while it still runs (not after an unplug meanwhile); tell whether sent."""
+        with self._flow:
+            if self.transaction is not tx:
+                return False
+            self.dialect.meter_values(energy_wh, power_w, tx.connector_id)
+            return True
+
     def stop_transaction(self, meter_stop: int, reason: str = "Local") -> dict:
         """Stop the running transaction (1.6 StopTransaction; 2.0.1 TransactionEvent Ended)."""
         with self._flow:

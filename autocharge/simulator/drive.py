@@ -96,6 +96,8 @@ def stay(
             if tx is not None and tx.authorized and now >= next_meter:
                 energy += power_w * (now - last) / 3600
                 last, next_meter = now, now + interval
-                sim.meter_values(round(energy), power_w, tx.connector_id)
+                # The console may have unplugged since `tx` was read: no reading (and no energy) after its stop.
+                if not sim.meter_values_of(tx, round(energy), power_w):
+                    energy = float(sim.meter_wh)
         except SimulatorError as exc:
             sim.say(f"{type(exc).__name__}: {exc}")

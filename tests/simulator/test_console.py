@@ -5,7 +5,7 @@ import threading
 import sqlalchemy as sa
 
 from autocharge.extensions import db
-from autocharge.models import Transaction
+from autocharge.models import MeterSample, Transaction
 from autocharge.services import users
 from autocharge.simulator import console
 
@@ -48,3 +48,20 @@ def test_typed_commands_charge_refuse_and_quit(simulator, version, in_db):
         ).all()
     )
     assert [tuple(row) for row in stops] == [("rfid", "completed", "Local"), ("rfid", "completed", "EVDisconnected")]
+
+
+def test_a_reading_of_a_session_unplugged_meanwhile_is_not_sent(simulator, version, in_db):
+    in_db(lambda: users.add_tag(users.add_user("Jane Doe", "jane@example.com").id, TAG))
+    sim = simulator(version)
+    assert sim.boot()["status"] == "Accepted"
+    sim.plug_in()
+    sim.authorize(id_tag=TAG)
+    sim.start_transaction(1, id_tag=TAG, meter_start=1000)
+    running = sim.transaction  # what the staying loop read before the console unplugged
+    assert sim.meter_values_of(running, 1500, 11000)
+    sim.unplug()
+    assert not sim.meter_values_of(running, 2000, 11000)  # the loop's late reading: dropped
+    assert sim.meter_wh == 1500
+    [tx] = in_db(lambda: list(db.session.scalars(sa.select(Transaction))))
+    assert (tx.status, tx.meter_stop) == ("completed", 1500)
+    assert in_db(lambda: db.session.scalar(sa.select(sa.func.max(MeterSample.energy_wh)))) == 1500
