@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from types import ModuleType
 
-from . import codec, v16, v201, validation
+from . import codec, local_lists, v16, v201, validation
 from .errors import CallFailed
 from .validation import Violation
 
@@ -144,10 +144,13 @@ def _call(protocol: Protocol, conn, unique_id: str, action: str, payload: dict):
     except Violation as exc:
         raise FrameError(exc.code, exc.description, unique_id) from None
     try:
-        return handler(conn, **codec.to_kwargs(payload))
+        result = handler(conn, **codec.to_kwargs(payload))
     except Exception:
         log.exception("%s: %s %s failed", conn.charge_box_id, action, unique_id)
         raise FrameError("InternalError", f"{action} could not be processed.", unique_id) from None
+    if action == "BootNotification":
+        local_lists.booted(conn)  # a booted charger may have lost its local list: check it again
+    return result
 
 
 def _answer_received(conn, message: list) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import attributes
 from ..db import utcnow, writing
 from ..extensions import db
 from ..models import AuditEvent, PairingSession, UnknownIdentifier, Vehicle
-from . import NotFound, ServiceError, audit, link, users
+from . import NotFound, ServiceError, audit, link, local_auth, users
 from .identifiers import Identifier
 
 MAX_PLATE = 20
@@ -184,6 +184,8 @@ def rename_vehicle(vehicle_id: int, plate: str, admin_id: int | None = None) -> 
 
 def retire_locked(vehicle: Vehicle, admin_id: int | None, detail: str | None = None) -> None:
     """Retire a vehicle inside the caller's write transaction, ending any pairing that waits for it."""
+    if vehicle.status == "active":  # its identifier leaves the chargers' local lists
+        local_auth.changed_locked("vehicle", vehicle.identifier, None)
     vehicle.status, vehicle.retired_at = "retired", utcnow()
     waiting = db.session.scalar(
         sa.select(PairingSession).where(PairingSession.vehicle_id == vehicle.id, PairingSession.state == "waiting")
@@ -244,6 +246,7 @@ def attach_identifier(
     vehicle.identifier, vehicle.identifier_raw = ident.canonical, ident.raw[:64]
     vehicle.randomized_mac = ident.randomized
     vehicle.status, vehicle.paired_at, vehicle.paired_charger_id = "active", utcnow(), charger_id
+    local_auth.changed_locked("vehicle", ident.canonical, local_auth.user_status_of(vehicle.user_id))
     db.session.execute(
         sa.delete(UnknownIdentifier).where(
             UnknownIdentifier.kind == "vehicle", UnknownIdentifier.value == ident.canonical
