@@ -37,6 +37,7 @@ class Plan:
     synced_change_id: int
     max_entries: int | None
     per_message: int | None
+    last_ok: bool | None = None
 
 
 def sync(charger_id: int, check: bool = False) -> str | None:
@@ -55,6 +56,7 @@ def sync(charger_id: int, check: bool = False) -> str | None:
         row.synced_change_id or 0,
         row.max_entries,
         row.per_message,
+        row.last_ok,
     )
     ocpp = link.current()
     try:
@@ -137,7 +139,9 @@ def _full(ocpp: link.ChargerLink, target: Target, plan: Plan, reported: int) -> 
     log.info("%s: %s", target.charge_box_id, result)
     if not plan.enabled:
         return result
-    return _differential(ocpp, target, replace(plan, needs_full=False, version=version, synced_change_id=snapshot))
+    return _differential(
+        ocpp, target, replace(plan, needs_full=False, version=version, synced_change_id=snapshot, last_ok=True)
+    )
 
 
 def _differential(ocpp: link.ChargerLink, target: Target, plan: Plan) -> str:
@@ -161,6 +165,9 @@ def _differential(ocpp: link.ChargerLink, target: Target, plan: Plan) -> str:
     if sent:
         result = f"Sent {sent} change{'s' if sent > 1 else ''}; list version {version}."
         log.info("%s: %s", target.charge_box_id, result)
+    elif plan.last_ok:  # nothing new: the last result (e.g. what did not fit) stays on the page
+        local_auth.record(plan.charger_id, last_sync_at=utcnow())
+        return "Up to date."
     else:
         result = f"Up to date (list version {version})."
     _done(plan.charger_id, result, version=version, synced_change_id=synced)
