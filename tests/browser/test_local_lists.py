@@ -53,7 +53,9 @@ def test_the_panel_follows_the_list_from_on_to_synced_to_off(admin_page, sqlite_
 
     station.connect()
     station.boot()
-    expect(panel.locator("#local-list-result")).to_contain_text("Full list sent: 2 entries in 1 message.", timeout=12000)
+    expect(panel.locator("#local-list-result")).to_contain_text(
+        "Full list sent: 2 entries in 1 message.", timeout=12000
+    )
     expect(panel.locator("#local-list-entries")).to_contain_text("2 of at most 50")
     expect(panel.locator("#local-list-pending")).to_have_text("None")
     assert len(station.local_list.entries) == 2
