@@ -85,7 +85,7 @@ def _receive_loop(app: Flask, conn: Connection) -> None:
                     conn.send(reply)
                 except WebSocketError:
                     return
-            local_lists.heard(conn)  # once the answer is out: a list sync may call the charger now
+            local_lists.heard(app, conn)  # once the answer is out: a list sync may call the charger now
             # A socket that always has data never blocks, and SQLite never yields: without this one busy
             # charger would hold the process, every other charger and the web UI waiting behind it.
             gevent.sleep(0)

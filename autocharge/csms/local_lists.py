@@ -21,27 +21,26 @@ from .charger_socket import Connection
 log = logging.getLogger("autocharge.local_list")
 
 CLEANUP_EVERY = 60.0  # seconds between deletions of the changes every charger has
-_app: list[Flask] = []
-_wake = Event()
+_wakes: dict[int, Event] = {}  # id(app) -> its poller's wake-up (one poller per app, as in a server process)
 _checked: set[str] = set()  # connection ids whose charger was checked since it connected or booted
 # Charger id -> None while its sync runs, or (another run requested) whether that run checks the limits again.
 _running: dict[int, bool | None] = {}
 
 
 def start(app: Flask) -> gevent.Greenlet | None:
-    """Start this process's poller (once per process)."""
-    if _app:
+    """Start the app's poller (once per app)."""
+    if id(app) in _wakes:
         return None
-    _app.append(app)
-    return gevent.spawn(_poll_forever, app)
+    _wakes[id(app)] = Event()
+    return gevent.spawn(_poll_forever, app, _wakes[id(app)])
 
 
-def heard(conn: Connection) -> None:
+def heard(app: Flask, conn: Connection) -> None:
     """Sync an accepted charger's list once per connection (and per boot); called after each frame is answered."""
-    if conn.id in _checked or conn.registration != "accepted" or not _app:
+    if conn.id in _checked or conn.registration != "accepted":
         return
     _checked.add(conn.id)
-    schedule(conn.charger_id, check=True)
+    schedule(app, conn.charger_id, check=True)
 
 
 def booted(conn: Connection) -> None:
@@ -54,13 +53,13 @@ def closed(conn: Connection) -> None:
     _checked.discard(conn.id)
 
 
-def schedule(charger_id: int, check: bool = False) -> None:
+def schedule(app: Flask, charger_id: int, check: bool = False) -> None:
     """Sync a charger's list in a greenlet of its own, or once more after the one running."""
     if charger_id in _running:
         _running[charger_id] = bool(_running[charger_id]) or check
         return
     _running[charger_id] = None
-    gevent.spawn(_run, _app[0], charger_id, check)
+    gevent.spawn(_run, app, charger_id, check)
 
 
 def _run(app: Flask, charger_id: int, check: bool) -> None:
@@ -82,19 +81,19 @@ def _run(app: Flask, charger_id: int, check: bool) -> None:
         _running.pop(charger_id, None)
 
 
-def _poll_forever(app: Flask) -> None:
+def _poll_forever(app: Flask, wake: Event) -> None:
     """Sync the lists of this process's chargers that have something due, when woken or every retry period."""
     every = float(app.config["AUTOCHARGE_LOCAL_LIST_RETRY_SECONDS"])
     next_cleanup = 0.0
     quiet_until = 0.0
     while True:
-        _wake.wait(every)
-        _wake.clear()
+        wake.wait(every)
+        wake.clear()
         try:
             with app.app_context():
                 try:
                     for charger_id in local_auth.due(registry.PROCESS_ID):
-                        schedule(charger_id)
+                        schedule(app, charger_id)
                     if time.monotonic() > next_cleanup:
                         next_cleanup = time.monotonic() + CLEANUP_EVERY
                         local_auth.forget_delivered()
@@ -107,8 +106,9 @@ def _poll_forever(app: Flask) -> None:
 
 
 def _on_changed(_argument: str) -> None:
-    """Wake the poller: who may charge changed, or a charger's list setting did."""
-    _wake.set()
+    """Wake the pollers: who may charge changed, or a charger's list setting did."""
+    for wake in list(_wakes.values()):
+        wake.set()
 
 
 wakeup.on("locallist", _on_changed)
