@@ -41,8 +41,8 @@ class Panel:
     enabled: bool
 
 
-def _status(user_status: str) -> str:
-    """Return the list status of a user's tokens."""
+def list_status(user_status: str) -> str:
+    """Return the list status of a user's tokens: Accepted while the user is active, else Blocked."""
     return ACCEPTED if user_status == "active" else BLOCKED
 
 
@@ -56,7 +56,7 @@ def changed_locked(kind: str, value: str | None, status: str | None) -> None:
 
 def user_changed_locked(user: User) -> None:
     """Record a user's new status for all their tokens (active vehicles' identifiers and tags), inside the write."""
-    status = _status(user.status)
+    status = list_status(user.status)
     identifiers = db.session.scalars(
         sa.select(Vehicle.identifier).where(
             Vehicle.user_id == user.id, Vehicle.status == "active", Vehicle.identifier.is_not(None)
@@ -69,16 +69,11 @@ def user_changed_locked(user: User) -> None:
         changed_locked("rfid", tag, status)
 
 
-def user_status_of(user_id: int) -> str:
-    """Return the list status of a user's tokens now (Accepted or Blocked)."""
-    return _status(db.session.scalar(sa.select(User.status).where(User.id == user_id)) or "blocked")
-
-
 def entries(version: str | None, limit: int | None = None) -> tuple[list[Entry], int]:
     """Return the full list (Accepted first, vehicles before tags; at most `limit`) and how many entries it has."""
     longest = MAX_TOKEN.get(version or "", 36)
     rows = [
-        Entry("vehicle", identifier, _status(status))
+        Entry("vehicle", identifier, list_status(status))
         for identifier, status in db.session.execute(
             sa.select(Vehicle.identifier, User.status)
             .join(User, User.id == Vehicle.user_id)
@@ -87,7 +82,7 @@ def entries(version: str | None, limit: int | None = None) -> tuple[list[Entry],
         )
     ]
     rows += [
-        Entry("rfid", tag, _status(status))
+        Entry("rfid", tag, list_status(status))
         for tag, status in db.session.execute(
             sa.select(RfidTag.tag, User.status)
             .join(User, User.id == RfidTag.user_id)

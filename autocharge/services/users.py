@@ -111,7 +111,7 @@ def give_tag(user_id: int, value: str, admin_id: int | None = None, shown: str =
     rfid = RfidTag(user_id=user.id, tag=value)
     db.session.add(rfid)
     db.session.flush()  # a lost race shows here, inside the caller's write
-    local_auth.changed_locked("rfid", value, local_auth.user_status_of(user.id))
+    local_auth.changed_locked("rfid", value, local_auth.list_status(user.status))
     audit.record("user.tag_added", "user", user.id, admin_id=admin_id, detail=f"tag {mask_tag(value)}{source}")
     return rfid
 

@@ -246,7 +246,7 @@ def attach_identifier(
     vehicle.identifier, vehicle.identifier_raw = ident.canonical, ident.raw[:64]
     vehicle.randomized_mac = ident.randomized
     vehicle.status, vehicle.paired_at, vehicle.paired_charger_id = "active", utcnow(), charger_id
-    local_auth.changed_locked("vehicle", ident.canonical, local_auth.user_status_of(vehicle.user_id))
+    local_auth.changed_locked("vehicle", ident.canonical, local_auth.list_status(vehicle.user.status))
     db.session.execute(
         sa.delete(UnknownIdentifier).where(
             UnknownIdentifier.kind == "vehicle", UnknownIdentifier.value == ident.canonical
