@@ -7,7 +7,7 @@ versions differ, retries after a refusal, and the offline start a charger replay
 
 import pytest
 
-from autocharge.db import writing
+from autocharge.db import utcnow, writing
 from autocharge.models import LocalAuthList, Transaction
 from autocharge.services import local_auth, users, vehicles
 from autocharge.services.identifiers import Identifier
@@ -217,11 +217,12 @@ def test_offline_start_from_the_local_list_is_replayed_once(sims, in_db, fetch, 
     assert not fetch(Transaction)  # the back office has heard nothing yet
 
     online(sim)
+    replayed_at = utcnow()
     answers = sim.replay()
     (tx,) = fetch(Transaction)
     assert (tx.user_id, tx.vehicle_id, tx.origin, tx.status) == (driver, paired, "autocharge", "completed")
     assert (tx.meter_start, tx.meter_stop, tx.energy_wh) == (1000, 5400, 4400)
-    assert tx.start_time < tx.stop_time
+    assert tx.start_time <= tx.stop_time < replayed_at  # the charger's own times, not when the messages came
 
     # The charger did not get the answers (the connection dropped again) and sends the same messages once more.
     assert not sim.offline.queue
