@@ -31,6 +31,9 @@ DEFAULTS = {
     # has passed with no word about them: the charger sends its queued StopTransaction / TransactionEvent(Ended)
     # right after booting, and those win. 0: never close them (services/session_ends.py).
     "AUTOCHARGE_REBOOT_GRACE_SECONDS": 90.0,
+    # Chargers' local authorization lists: how often each process looks for lists with something to send (changes
+    # also wake it at once), and the first wait after a failed update (doubling with each failure, at most an hour).
+    "AUTOCHARGE_LOCAL_LIST_RETRY_SECONDS": 30.0,
     # PostgreSQL connections per process: pool + overflow, plus one for LISTEN. 4 processes x 21 stay below a default
     # server's 100 (max_connections, 3 of them reserved for superusers), with room for psql and migrations.
     "AUTOCHARGE_DB_POOL_SIZE": 10,

@@ -73,6 +73,7 @@ PAGES = (
     ("chargers: htmx row refresh", "/chargers/?page={chargers_pages}&status=accepted", ROWS_POLL),
     ("charger detail", "/chargers/{charger_id}"),
     ("charger detail: status poll", "/chargers/{charger_id}", HX),
+    ("charger detail: local list poll", "/chargers/{charger_id}/local-list", HX),
     ("charger detail: user search", "/chargers/{charger_id}/start-users?user_q=schmidt", HX),
     ("charger detail: user search (no JS)", "/chargers/{charger_id}?user_q=schmidt"),
     ("charger new", "/chargers/new"),

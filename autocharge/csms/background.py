@@ -43,11 +43,13 @@ def close_after_reboots_forever(app: Flask) -> None:
 
 
 def start(app: Flask) -> list[gevent.Greenlet]:
-    """Start the periodic jobs (pairing expiry, reboot closes, lease, outbox, wake-ups); return their greenlets."""
-    from . import lease, outbox, remote, wakeup  # noqa: F401  (remote registers its wake-up handlers)
+    """Start the periodic jobs (pairing expiry, reboot closes, lease, outbox, local lists, wake-ups); return them."""
+    from . import lease, local_lists, outbox, remote, wakeup  # noqa: F401  (remote registers its wake-up handlers)
 
     outbox.start(app)
     listener = wakeup.start(app)
     jobs = [gevent.spawn(expire_pairings_forever, app), gevent.spawn(lease.keep_forever, app)]
+    if poller := local_lists.start(app):
+        jobs.append(poller)
     jobs.append(gevent.spawn(close_after_reboots_forever, app))
     return jobs + ([listener] if listener else [])

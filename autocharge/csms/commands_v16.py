@@ -1,9 +1,15 @@
 """OCPP 1.6 calls to a charger: what each back-office command is in 1.6, and how its answer reads."""
 
-from ..services import ServiceError, commands
+from ..services import ServiceError, commands, identifiers
 from ..services.link import Reply
 
 TRIGGERS = commands.TRIGGERS["1.6"]  # the services offer the same list on the charger page
+# The configuration keys of the local list (LocalAuthListManagement profile), and what the services call them.
+LIMIT_KEYS = {
+    "LocalAuthListEnabled": "enabled",
+    "LocalAuthListMaxLength": "max_entries",
+    "SendLocalListMaxLength": "per_message",
+}
 
 
 def remote_start(*, token: str, remote_start_id: int, connector_id: int | None = None) -> tuple[str, dict]:
@@ -54,8 +60,40 @@ def change_configuration(*, key: str, value: str) -> tuple[str, dict]:
     return "ChangeConfiguration", {"key": key, "value": value}
 
 
+def send_local_list(*, version: int, full: bool, entries: list) -> tuple[str, dict]:
+    """Return SendLocalList: vehicles as VID: idTags, tags as they are; an entry without status is removed."""
+    items = []
+    for entry in entries:
+        item: dict = {"idTag": identifiers.PREFIX + entry.value if entry.kind == "vehicle" else entry.value}
+        if entry.status:
+            item["idTagInfo"] = {"status": entry.status}
+        items.append(item)
+    payload = {"listVersion": version, "updateType": "Full" if full else "Differential"}
+    return "SendLocalList", {**payload, "localAuthorizationList": items}
+
+
+def get_local_list_version() -> tuple[str, dict]:
+    """Return GetLocalListVersion."""
+    return "GetLocalListVersion", {}
+
+
+def local_list_limits() -> tuple[str, dict]:
+    """Return GetConfiguration of the local list's switch and size limits."""
+    return "GetConfiguration", {"key": list(LIMIT_KEYS)}
+
+
+def enable_local_list() -> tuple[str, dict]:
+    """Return ChangeConfiguration turning the local list on."""
+    return "ChangeConfiguration", {"key": "LocalAuthListEnabled", "value": "true"}
+
+
 def reply(command: str, answer: dict) -> Reply:
     """Read a 1.6 answer in the back office's words."""
+    if command == "get_local_list_version":
+        return Reply("Accepted", answer, {"version": answer.get("listVersion")})
+    if command == "local_list_limits":
+        values = {k["key"]: k.get("value") for k in answer.get("configurationKey", [])}
+        return Reply("Accepted", answer, {name: values.get(key) for key, name in LIMIT_KEYS.items()})
     if command == "get_configuration":
         values = {k["key"]: k.get("value") for k in answer.get("configurationKey", [])}
         return Reply("Accepted", answer, values, list(answer.get("unknownKey", [])))

@@ -13,7 +13,17 @@ VARIABLES = {
     "AuthorizeRemoteTxRequests": ("AuthCtrlr", "AuthorizeRemoteStart"),
     "LocalPreAuthorize": ("AuthCtrlr", "LocalPreAuthorize"),
     "AuthorizationCacheEnabled": ("AuthCacheCtrlr", "Enabled"),
+    "LocalAuthListEnabled": ("LocalAuthListCtrlr", "Enabled"),
 }
+LOCAL_LIST = "LocalAuthListCtrlr"
+TOKEN_TYPES = {"vehicle": "MacAddress", "rfid": "ISO14443"}
+# LocalAuthListCtrlr variables read for the local list (variable, attributeType, the services' name): the most
+# entries a station holds is the MaxSet of Entries (whose Actual is how many it holds now).
+LIMIT_VARIABLES = (
+    ("Enabled", None, "enabled"),
+    ("Entries", "MaxSet", "max_entries"),
+    ("ItemsPerMessage", None, "per_message"),
+)
 
 
 def remote_start(*, token: str, remote_start_id: int, connector_id: int | None = None) -> tuple[str, dict]:
@@ -81,16 +91,58 @@ def variable(key: str) -> tuple[str, str]:
     return component, name
 
 
+def send_local_list(*, version: int, full: bool, entries: list) -> tuple[str, dict]:
+    """Return SendLocalList: vehicles as MacAddress idTokens, tags as ISO14443; an entry without status is removed."""
+    items = []
+    for entry in entries:
+        item: dict = {"idToken": {"idToken": entry.value, "type": TOKEN_TYPES[entry.kind]}}
+        if entry.status:
+            item["idTokenInfo"] = {"status": entry.status}
+        items.append(item)
+    payload: dict = {"versionNumber": version, "updateType": "Full" if full else "Differential"}
+    if items:  # the schema wants at least one item when the list is given: an empty Full list leaves it out
+        payload["localAuthorizationList"] = items
+    return "SendLocalList", payload
+
+
+def get_local_list_version() -> tuple[str, dict]:
+    """Return GetLocalListVersion."""
+    return "GetLocalListVersion", {}
+
+
+def local_list_limits() -> tuple[str, dict]:
+    """Return GetVariables of LocalAuthListCtrlr: Enabled, Entries (its MaxSet: how many fit), ItemsPerMessage."""
+    data = [
+        {"component": {"name": LOCAL_LIST}, "variable": {"name": variable}, **({"attributeType": kind} if kind else {})}
+        for variable, kind, _ in LIMIT_VARIABLES
+    ]
+    return "GetVariables", {"getVariableData": data}
+
+
+def enable_local_list() -> tuple[str, dict]:
+    """Return SetVariables turning LocalAuthListCtrlr.Enabled on."""
+    return change_configuration(key=f"{LOCAL_LIST}.Enabled", value="true")
+
+
 def reply(command: str, answer: dict) -> Reply:
     """Read a 2.0.1 answer in the back office's words."""
+    if command == "get_local_list_version":
+        return Reply("Accepted", answer, {"version": answer.get("versionNumber")})
+    if command == "local_list_limits":  # each variable is asked once, so its name finds its result
+        found = {
+            (r.get("variable") or {}).get("name"): r.get("attributeValue")
+            for r in answer.get("getVariableResult", [])
+            if r.get("attributeStatus") == "Accepted"
+        }
+        return Reply("Accepted", answer, {name: found.get(var) for var, _, name in LIMIT_VARIABLES})
+    if command in ("change_configuration", "enable_local_list"):
+        results = answer.get("setVariableResult") or [{}]
+        return Reply(str(results[0].get("attributeStatus", "Rejected")), answer)
     if command == "get_configuration":
         results = answer.get("getVariableResult", [])
         values = {_name(r): r.get("attributeValue") for r in results if r.get("attributeStatus") == "Accepted"}
         unknown = [_name(r) for r in results if r.get("attributeStatus") != "Accepted"]
         return Reply("Accepted", answer, values, unknown)
-    if command == "change_configuration":
-        results = answer.get("setVariableResult") or [{}]
-        return Reply(str(results[0].get("attributeStatus", "Rejected")), answer)
     status = str(answer.get("status", "Accepted"))
     if command == "unlock_connector":
         status = "Accepted" if status == "Unlocked" else status

@@ -13,7 +13,7 @@ from .. import hotsql, metrics
 from ..extensions import db
 from ..services import charger_state
 from ..wire import schemas
-from . import dispatcher, last_seen, registry
+from . import dispatcher, last_seen, local_lists, registry
 from .charger_socket import Connection
 from .pace import Pace
 from .websocket import OcppWebSocket
@@ -30,6 +30,7 @@ def serve_connection(app: Flask, ws: OcppWebSocket, charger_id: int, charge_box_
     from . import outbox, remote, wakeup  # they use this module's sockets: imported when the first one opens
 
     outbox.start(app)
+    local_lists.start(app)
     conn_id = registry.new_connection_id()
     try:
         with app.app_context():
@@ -56,6 +57,7 @@ def serve_connection(app: Flask, ws: OcppWebSocket, charger_id: int, charge_box_
         _receive_loop(app, conn)
     finally:
         registry.unregister(conn)
+        local_lists.closed(conn)
         metrics.CONNECTED.set(registry.count())
         conn.fail_pending()
         ws.close_with(1000, "")
@@ -84,6 +86,7 @@ def _receive_loop(app: Flask, conn: Connection) -> None:
                     conn.send(reply)
                 except WebSocketError:
                     return
+            local_lists.heard(app, conn)  # once the answer is out: a list sync may call the charger now
             # A socket that always has data never blocks, and SQLite never yields: without this one busy
             # charger would hold the process, every other charger and the web UI waiting behind it.
             gevent.sleep(0)

@@ -30,7 +30,7 @@ from ..models.statuses import Registration
 from ..wire import codec, schemas
 from ..wire.codec import CALL, CALL_ERROR, CALL_RESULT, error_frame
 from ..wire.schemas import Violation
-from . import v16, v201
+from . import local_lists, v16, v201
 from .errors import CallFailed
 
 log = logging.getLogger("autocharge.ocpp")
@@ -146,10 +146,13 @@ def _call(protocol: Protocol, conn, unique_id: str, action: str, payload: dict):
     except Violation as exc:
         raise FrameError(exc.code, exc.description, unique_id) from None
     try:
-        return handler(conn, **codec.to_kwargs(payload))
+        result = handler(conn, **codec.to_kwargs(payload))
     except Exception:
         log.exception("%s: %s %s failed", conn.charge_box_id, action, unique_id)
         raise FrameError("InternalError", f"{action} could not be processed.", unique_id) from None
+    if action == "BootNotification":
+        local_lists.booted(conn)  # a booted charger may have lost its local list: check it again
+    return result
 
 
 def _answer_received(conn, message: list) -> None:

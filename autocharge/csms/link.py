@@ -98,6 +98,10 @@ class OcppLink:
         """Have the live socket, in whichever process, closed so the charger logs in again."""
         remote.password_changed(charge_box_id)
 
+    def local_list_changed(self) -> None:
+        """Wake every process's local list sync: who may charge changed, or a charger's list setting did."""
+        remote.local_list_changed()
+
 
 def refusal(box: str, action: str, code: str, description: str) -> str:
     """Word a charger's CallError for people: its code, and its description only when it gave one."""

@@ -31,6 +31,11 @@ def password_changed(charge_box_id: str) -> None:
     wakeup.publish("password", charge_box_id)
 
 
+def local_list_changed() -> None:
+    """Wake the local list sync of every process (call inside the change's writing(): sent at its commit)."""
+    wakeup.publish("locallist")
+
+
 def _close_replaced(argument: str) -> None:
     """Close this process's socket of a charger that connected on another socket."""
     connection_id, _, charge_box_id = argument.partition(":")

@@ -5,6 +5,7 @@ from .admin_session import AdminSession
 from .audit import AuditEvent
 from .charger import Charger, Connector
 from .charger_command import ChargerCommand
+from .local_auth import LocalAuthChange, LocalAuthList
 from .login_failure import LoginFailure
 from .pairing import PairingSession, UnknownIdentifier
 from .process_lease import ProcessLease
@@ -20,6 +21,8 @@ __all__ = [
     "Charger",
     "ChargerCommand",
     "Connector",
+    "LocalAuthChange",
+    "LocalAuthList",
     "LoginFailure",
     "MeterSample",
     "PairingSession",

@@ -63,6 +63,9 @@ class ChargerLink(Protocol):
     def password_changed(self, charge_box_id: str) -> None:
         """Have the live socket closed, so the charger logs in with its new password (inside the write)."""
 
+    def local_list_changed(self) -> None:
+        """Wake the processes that send chargers their local lists (inside the change's write transaction)."""
+
 
 _link: list[ChargerLink] = []
 

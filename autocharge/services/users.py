@@ -7,7 +7,7 @@ from ..extensions import db
 from ..models import RfidTag, User
 from ..models.statuses import UserStatus
 from ..models.user import USER_STATUSES
-from . import NotFound, ServiceError, audit
+from . import NotFound, ServiceError, audit, local_auth
 from .identifiers import mask_tag
 
 MAX_TAG = 36  # 2.0.1 idToken length; 1.6 idTags are at most 20
@@ -74,8 +74,11 @@ def set_status(user_id: int, status: str, admin_id: int | None = None) -> User:
         raise ServiceError(f"Status must be one of {', '.join(USER_STATUSES)}.", field="status")
     with writing():
         user = get(user_id)
+        changed = user.status != status
         user.status = status
         audit.record(f"user.{status}", "user", user.id, admin_id=admin_id)
+        if changed:  # their tokens become Blocked (or Accepted again) in the chargers' local lists
+            local_auth.user_changed_locked(user)
     return user
 
 
@@ -109,6 +112,7 @@ def give_tag(user_id: int, value: str, admin_id: int | None = None, shown: str =
     rfid = RfidTag(user_id=user.id, tag=value)
     db.session.add(rfid)
     db.session.flush()  # a lost race shows here, inside the caller's write
+    local_auth.changed_locked("rfid", value, local_auth.list_status(user.status))
     audit.record("user.tag_added", "user", user.id, admin_id=admin_id, detail=f"tag {mask_tag(value)}{source}")
     return rfid
 
@@ -120,4 +124,5 @@ def remove_tag(user_id: int, tag_id: int, admin_id: int | None = None) -> None:
         if rfid is None or rfid.user_id != user_id:
             raise NotFound("That tag does not exist.")
         session.delete(rfid)
+        local_auth.changed_locked("rfid", rfid.tag, None)
         audit.record("user.tag_removed", "user", user_id, admin_id=admin_id, detail=f"tag {mask_tag(rfid.tag)}")

@@ -12,7 +12,7 @@ from ..db import utcnow, writing
 from ..extensions import db
 from ..models import AuditEvent, PairingSession, UnknownIdentifier, Vehicle
 from ..models.statuses import IdentifierKind, PairingState, VehicleStatus
-from . import NotFound, ServiceError, audit, link, users
+from . import NotFound, ServiceError, audit, link, local_auth, users
 from .identifiers import Identifier
 
 MAX_PLATE = 20
@@ -193,6 +193,8 @@ def rename_vehicle(vehicle_id: int, plate: str, admin_id: int | None = None) -> 
 
 def retire_locked(vehicle: Vehicle, admin_id: int | None, detail: str | None = None) -> None:
     """Retire a vehicle inside the caller's write transaction, ending any pairing that waits for it."""
+    if vehicle.status == VehicleStatus.ACTIVE:  # its identifier leaves the chargers' local lists
+        local_auth.changed_locked("vehicle", vehicle.identifier, None)
     vehicle.status, vehicle.retired_at = VehicleStatus.RETIRED, utcnow()
     waiting = db.session.scalar(
         sa.select(PairingSession).where(
@@ -257,6 +259,7 @@ def attach_identifier(
     vehicle.identifier, vehicle.identifier_raw = ident.canonical, ident.raw[:64]
     vehicle.randomized_mac = ident.randomized
     vehicle.status, vehicle.paired_at, vehicle.paired_charger_id = VehicleStatus.ACTIVE, utcnow(), charger_id
+    local_auth.changed_locked("vehicle", ident.canonical, local_auth.list_status(vehicle.user.status))
     db.session.execute(
         sa.delete(UnknownIdentifier).where(
             UnknownIdentifier.kind == IdentifierKind.VEHICLE, UnknownIdentifier.value == ident.canonical

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import schemas
 from .link import CallTimeout, ConnectionLost, Link, SimulatorError
+from .offline import LocalList, Offline
 from .state import Answer, Connector, Dialect, Refusal, Session, make_token, to_payload
 from .v16 import Ocpp16
 from .v201 import Ocpp201
@@ -44,6 +45,8 @@ class Simulator:
         auto_answer: bool = True,
         log: Callable[[str], None] | None = None,
         trace: Callable[[str], None] | None = None,
+        local_list_max: int = 50,
+        local_list_per_message: int = 20,
     ):
         if version not in DIALECTS:
             raise ValueError(f"Unsupported OCPP version {version!r}; use 1.6 or 2.0.1.")
@@ -59,6 +62,8 @@ class Simulator:
         self.boot_reason = "PowerUp"
         self.received: list[tuple[str, Any]] = []
         self.errors: list[BaseException] = []  # failures of background follow-ups (e.g. the start after RemoteStart)
+        self.local_list = LocalList(local_list_max, local_list_per_message)
+        self.offline = Offline(self)
         self.dialect = DIALECTS[version](self)
         self.configuration = self.dialect.default_configuration()
         self.link = Link(url, charge_box_id, version, password, self._on_call, trace)
@@ -230,6 +235,37 @@ class Simulator:
             self.boot()
             for connector_id, connector in self.connectors.items():
                 self.dialect.status(connector_id, connector.status)
+
+    # Without the CSMS: the local authorization list, and what is replayed once connected again
+
+    def local_status(
+        self, id_tag: str | None = None, vid: str | None = None, token_type: str | None = None
+    ) -> str | None:
+        """Return the status the local list gives a tag or vehicle identifier (None: not in the list)."""
+        return self.offline.status(make_token(self.version, id_tag, vid, token_type))
+
+    def start_offline(
+        self,
+        connector_id: int = 1,
+        id_tag: str | None = None,
+        vid: str | None = None,
+        meter_start: int = 0,
+        token_type: str | None = None,
+    ) -> bool:
+        """While disconnected: authorize from the local list and, if Accepted, start charging (queued for later)."""
+        with self._flow:
+            token = make_token(self.version, id_tag, vid, token_type)
+            return self.offline.start(connector_id, token, meter_start)
+
+    def stop_offline(self, meter_stop: int, reason: str = "Local") -> None:
+        """While disconnected: stop the running transaction (queued for later)."""
+        with self._flow:
+            self.offline.stop(meter_stop, reason)
+
+    def replay(self) -> list[dict]:
+        """Once connected again: send the messages kept while offline, in order; return the CSMS's answers."""
+        with self._flow:
+            return self.offline.replay()
 
     # Waiting for the CSMS
 

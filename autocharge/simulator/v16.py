@@ -52,7 +52,10 @@ class Ocpp16(Dialect):
             "MeterValuesSampledData": ("Energy.Active.Import.Register,Power.Active.Import", False),
             "NumberOfConnectors": (str(self.sim.connector_count), True),
             "StopTransactionOnInvalidId": ("true", False),
-            "SupportedFeatureProfiles": ("Core,RemoteTrigger", True),
+            "SupportedFeatureProfiles": ("Core,RemoteTrigger,LocalAuthListManagement", True),
+            "LocalAuthListEnabled": ("true", False),
+            "LocalAuthListMaxLength": (str(self.sim.local_list.max_entries), True),
+            "SendLocalListMaxLength": (str(self.sim.local_list.per_message), True),
         }
 
     def boot(self) -> dict:
@@ -249,3 +252,19 @@ class Ocpp16(Dialect):
     def on_DataTransfer(self, payload: dict) -> Answer:  # noqa: N802
         """Answer that no vendor extension is known."""
         return Answer(to_payload(call_result.DataTransfer(enums.DataTransferStatus.unknown_vendor_id)))
+
+    def on_SendLocalList(self, payload: dict) -> Answer:  # noqa: N802
+        """Apply a full or differential list (NotSupported while LocalAuthListEnabled is false)."""
+        if self.sim.configuration["LocalAuthListEnabled"][0].lower() != "true":
+            return Answer({"status": "NotSupported"})
+        items = [
+            (item["idTag"].upper(), (item.get("idTagInfo") or {}).get("status"))
+            for item in payload.get("localAuthorizationList", [])
+        ]
+        status = self.sim.local_list.apply(payload["listVersion"], payload["updateType"] == "Full", items)
+        return Answer({"status": status}, summary=f"{status}, {len(self.sim.local_list.entries)} entries")
+
+    def on_GetLocalListVersion(self, payload: dict) -> Answer:  # noqa: N802
+        """Return the list's version (-1 while LocalAuthListEnabled is false: no local list)."""
+        enabled = self.sim.configuration["LocalAuthListEnabled"][0].lower() == "true"
+        return Answer({"listVersion": self.sim.local_list.version if enabled else -1})

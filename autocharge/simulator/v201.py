@@ -67,6 +67,11 @@ class Ocpp201(Dialect):
             "SampledDataCtrlr/TxUpdatedMeasurands": ("Energy.Active.Import.Register,Power.Active.Import", False),
             "ChargingStation/Model": (self.sim.model, True),
             "ChargingStation/VendorName": (self.sim.vendor, True),
+            # Off, as on many stations out of the box: the CSMS turns it on with SetVariables.
+            "LocalAuthListCtrlr/Enabled": ("false", False),
+            "LocalAuthListCtrlr/Entries": ("0", True),
+            "LocalAuthListCtrlr/Entries#MaxSet": (str(self.sim.local_list.max_entries), True),
+            "LocalAuthListCtrlr/ItemsPerMessage": (str(self.sim.local_list.per_message), True),
         }
 
     def boot(self) -> dict:
@@ -294,6 +299,8 @@ class Ocpp201(Dialect):
         for item in payload.get("getVariableData", []):
             component, variable = item["component"], item["variable"]
             key = f"{component['name']}/{variable['name']}"
+            if item.get("attributeType") not in (None, "Actual"):
+                key += "#" + item["attributeType"]
             if key in config:
                 status, value = enums.GetVariableStatusEnumType.accepted, config[key][0]
             elif any(k.startswith(component["name"] + "/") for k in config):
@@ -370,3 +377,23 @@ class Ocpp201(Dialect):
     def on_DataTransfer(self, payload: dict) -> Answer:  # noqa: N802
         """Answer that no vendor extension is known."""
         return Answer(to_payload(call_result.DataTransfer(enums.DataTransferStatusEnumType.unknown_vendor_id)))
+
+    def on_SendLocalList(self, payload: dict) -> Answer:  # noqa: N802
+        """Apply a full or differential list (Failed while LocalAuthListCtrlr.Enabled is false)."""
+        config = self.sim.configuration
+        if config["LocalAuthListCtrlr/Enabled"][0].lower() != "true":
+            return Answer({"status": "Failed"}, summary="Failed: the local list is off")
+        items = [
+            (
+                f"{item['idToken']['type']}:{item['idToken']['idToken'].upper()}",
+                (item.get("idTokenInfo") or {}).get("status"),
+            )
+            for item in payload.get("localAuthorizationList", [])
+        ]
+        status = self.sim.local_list.apply(payload["versionNumber"], payload["updateType"] == "Full", items)
+        config["LocalAuthListCtrlr/Entries"] = (str(len(self.sim.local_list.entries)), True)
+        return Answer({"status": status}, summary=f"{status}, {len(self.sim.local_list.entries)} entries")
+
+    def on_GetLocalListVersion(self, payload: dict) -> Answer:  # noqa: N802
+        """Return the list's version (0: no list)."""
+        return Answer({"versionNumber": self.sim.local_list.version})

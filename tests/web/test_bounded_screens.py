@@ -12,7 +12,7 @@ from autocharge.db import utcnow, writing
 from autocharge.extensions import db
 from autocharge.models import AuditEvent, Charger, Connector, UnknownIdentifier, User, Vehicle
 from autocharge.models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
-from autocharge.services import chargers, users
+from autocharge.services import chargers, local_auth, users
 
 HX = {"HX-Request": "true"}
 ROWS_POLL = {**HX, "HX-Target": "charger-rows"}
@@ -24,6 +24,7 @@ def base(app) -> dict:
     """Store what the screens are opened on: an online charger, a driver with a pending vehicle, a refused VID."""
     with app.app_context():
         charger = chargers.add_charger("BASE-1", autocharge="supported")
+        local_auth.set_enabled(charger.id, True)
         user = users.add_user("Base Driver", "base@example.com")
         with writing() as session:
             session.get(Charger, charger.id).online = True
@@ -120,6 +121,7 @@ SCREENS = (
     # 20 users, and the one connector in each of the start, unlock and trigger forms
     ("charger detail", "/chargers/{charger}", {}, r'<option value="\d+"', 23),
     ("charger status poll", "/chargers/{charger}", HX, r"<tr", 0),
+    ("charger local list poll", "/chargers/{charger}/local-list", HX, r"<tr", 0),  # counts pending up to 1001
     ("charger user search", "/chargers/{charger}/start-users?user_q=grown", HX, r'<option value="\d+"', 20),
     ("charger user search, no JS", "/chargers/{charger}?user_q=driver", {}, r'<option value="\d+"', 23),
     ("pair screen", "/users/{user}/vehicles/{vehicle}/pair", {}, r'name="charger_id"', 20),

@@ -27,6 +27,9 @@ LEAST_ROLE = {
     "charger_commands.trigger": "operator",
     "charger_commands.get_configuration": "operator",
     "charger_commands.change_configuration": "operator",
+    "local_lists.panel": "viewer",
+    "local_lists.setting": "operator",
+    "local_lists.resync": "operator",
     "users.index": "viewer",
     "users.columns": "viewer",  # the admin's own column choice, not data
     "users.export": "operator",  # names and emails: personal data
