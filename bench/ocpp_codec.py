@@ -1,6 +1,6 @@
 """Time the two OCPP codecs and schema checks we had, per message: ours (autocharge.wire) and the `ocpp` package's.
 
-    .venv/bin/python bench/ocpp_codec.py [--rounds 2000] [--repeats 5]
+    .venv/bin/python bench/ocpp_codec.py [--rounds 500] [--repeats 5]
 
 Each stage runs over a mix of what chargers send and what the back office answers (1.6 and 2.0.1: BootNotification,
 Heartbeat, StatusNotification, Authorize, transactions with meter values), and prints microseconds per message: this
@@ -152,7 +152,7 @@ def per_message(work: Callable[[], None], count: int, rounds: int, repeats: int)
 def main() -> None:
     """Check that both ways agree, then time each stage and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=2000, help="passes over the mix per timing")
+    parser.add_argument("--rounds", type=int, default=500, help="passes over the mix per timing")
     parser.add_argument("--repeats", type=int, default=5, help="timings per stage; the best is printed")
     args = parser.parse_args()
 
