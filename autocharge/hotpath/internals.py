@@ -2,7 +2,7 @@
 
 The hot path (runner.py) lets SQLAlchemy compile a statement once and then replays what SQLAlchemy's execution
 context would do per execution: order the parameters, fill in Python-side column defaults, run the types' bind
-processors. That needs four things SQLAlchemy computes but does not document:
+processors. That needs four things SQLAlchemy computes but does not document, and one compile option:
 
 - `SQLCompiler.bind_names` ({BindParameter: name}): each parameter's type (for its bind processor) and any literal
   value written into the statement (`status == "active"`, `LIMIT 1`), which travels as a parameter too.
@@ -12,12 +12,19 @@ processors. That needs four things SQLAlchemy computes but does not document:
   computes before executing (created_at, updated_at ...).
 - `Insert._values`: whether an INSERT names its own VALUES; a bare `insert(Model)` takes its columns from the
   parameters of each execution, as SQLAlchemy's own execution does.
+- `compile(for_executemany=True)`, which SQLAlchemy's execution passes for many parameter sets: without it an INSERT
+  compiled for PostgreSQL carries an implicit `RETURNING id` (for one row's primary key) that executemany discards.
 
 If an upgrade of SQLAlchemy renames or changes one of them, tests/hotpath/test_contract.py fails: it runs every
 prebuilt statement through the hot path and through SQLAlchemy and compares the SQL, the bound values and the rows.
 """
 
 import sqlalchemy as sa
+
+
+def compile_statement(statement, dialect, column_keys: tuple[str, ...] | None, many: bool) -> sa.Compiled:
+    """Compile a statement as SQLAlchemy's execution would for these columns (a bare INSERT) and executemany."""
+    return statement.compile(dialect=dialect, column_keys=column_keys, for_executemany=many)
 
 
 def bind_names(compiled: sa.Compiled) -> dict:

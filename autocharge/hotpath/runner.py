@@ -88,9 +88,9 @@ class _Compiled:
         "writes",
     )
 
-    def __init__(self, statement, dialect, column_keys: tuple[str, ...] | None):
+    def __init__(self, statement, dialect, column_keys: tuple[str, ...] | None, many: bool):
         self.statement = statement  # held so the id() in the cache key stays this statement's
-        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        compiled = internals.compile_statement(statement, dialect, column_keys, many)
         self.sql = compiled.string
         self.positional = compiled.positional
         binds = internals.bind_names(compiled)
@@ -140,15 +140,15 @@ def _returned_columns(statement):
     return statement.exported_columns  # empty without RETURNING
 
 
-def compiled(statement, dialect, params: dict | None = None) -> _Compiled:
-    """Return the statement compiled for the dialect (and, for a bare INSERT, the columns given), once."""
+def compiled(statement, dialect, params: dict | None = None, many: bool = False) -> _Compiled:
+    """Return the statement compiled for the dialect (for a bare INSERT, the columns given; for executemany), once."""
     keys = tuple(params) if params and internals.is_bare_insert(statement) else None
-    key = (id(statement), dialect.name, keys)
+    key = (id(statement), dialect.name, keys, many)
     found = _compiled.get(key)
     if found is None:
         if len(_compiled) >= MAX_CACHED:  # statements built per call: forget them rather than grow
             _compiled.clear()
-        found = _compiled[key] = _Compiled(statement, dialect, keys)
+        found = _compiled[key] = _Compiled(statement, dialect, keys, many)
     return found
 
 
@@ -195,7 +195,7 @@ class Connection:
     def execute(self, statement, params: dict | list | None = None) -> Result:
         """Run a statement with one parameter set (or many: a list of dicts, no rows returned)."""
         many = isinstance(params, list)
-        plan = compiled(statement, self.dialect, params[0] if many and params else params)
+        plan = compiled(statement, self.dialect, params[0] if many and params else params, many)
         cursor = self.dbapi.cursor()
         try:
             if many:
