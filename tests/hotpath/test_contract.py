@@ -266,6 +266,7 @@ def _through_hot_path(statement, case: Case) -> Outcome:
     finally:
         conn.dbapi.rollback()
         db.session.rollback()
+        runner.end_write()  # this write ends here, not in a db.writing()
 
 
 def _through_sqlalchemy(statement, case: Case) -> Outcome:
