@@ -71,8 +71,10 @@ def _fill_defaults(app: Flask) -> None:
         path = os.path.join(app.instance_path, "autocharge.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    if app.config["AUTOCHARGE_CHECK_ONE_WRITER"] is None:
-        app.config["AUTOCHARGE_CHECK_ONE_WRITER"] = bool(app.testing or app.debug)
+    check = app.config["AUTOCHARGE_CHECK_ONE_WRITER"]
+    if isinstance(check, str):  # from the environment, where a default of None gives no type to parse by
+        check = defaults._parse(False, check)
+    app.config["AUTOCHARGE_CHECK_ONE_WRITER"] = bool(app.testing or app.debug) if check is None else check
     if app.config["AUTOCHARGE_SERIALIZE_WRITES"] is None:
         app.config["AUTOCHARGE_SERIALIZE_WRITES"] = is_sqlite(uri)
     if is_sqlite(uri):
