@@ -7,9 +7,10 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as defaults
-from . import hotsql, metrics, pgwait
+from . import metrics, pgwait
 from .db import is_sqlite
 from .extensions import csrf, db, htmx, login_manager, migrate
+from .hotpath import runner as hotpath
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -36,7 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
     if not is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
         pgwait.install()  # psycopg waits on the hub directly: cheaper than through gevent's select.poll()
     db.init_app(app)
-    app.teardown_appcontext(hotsql.release)
+    app.teardown_appcontext(hotpath.release)
+    if app.config["AUTOCHARGE_CHECK_ONE_WRITER"]:
+        hotpath.check_one_writer()
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -68,6 +71,10 @@ def _fill_defaults(app: Flask) -> None:
         path = os.path.join(app.instance_path, "autocharge.sqlite")
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    check = app.config["AUTOCHARGE_CHECK_ONE_WRITER"]
+    if isinstance(check, str):  # from the environment, where a default of None gives no type to parse by
+        check = defaults._parse(False, check)
+    app.config["AUTOCHARGE_CHECK_ONE_WRITER"] = bool(app.testing or app.debug) if check is None else check
     if app.config["AUTOCHARGE_SERIALIZE_WRITES"] is None:
         app.config["AUTOCHARGE_SERIALIZE_WRITES"] = is_sqlite(uri)
     if is_sqlite(uri):

@@ -9,6 +9,8 @@ DEFAULTS = {
     # SQLite serialises writers anyway; doing it in-process keeps a yielding greenlet from
     # holding the file lock while another one spins on the busy timeout (autocharge/db.py).
     "AUTOCHARGE_SERIALIZE_WRITES": None,  # None: on for SQLite, off for PostgreSQL
+    # Raise when the ORM writes after a hot-path write inside one db.writing() (autocharge/hotpath/runner.py).
+    "AUTOCHARGE_CHECK_ONE_WRITER": None,  # None: on when TESTING or DEBUG
     "AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS": False,
     "AUTOCHARGE_HEARTBEAT_INTERVAL": 300,
     "AUTOCHARGE_COMMAND_TIMEOUT": 15.0,

@@ -9,8 +9,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from . import checkpoint, hotsql
+from . import checkpoint
 from .extensions import db
+from .hotpath import runner as hotpath
 
 # Created at import, which app.py does after gevent's monkey-patching, so under the server
 # this is a gevent lock and a waiting writer yields instead of blocking the process.
@@ -38,15 +39,16 @@ def writing():
         _write_lock.acquire()
     try:
         yield db.session
-        hotsql.commit()
+        hotpath.commit()
         if db.session.registry.has():  # only when the block used the ORM session: creating one costs
             db.session.commit()
     except BaseException:
-        hotsql.rollback()
+        hotpath.rollback()
         if db.session.registry.has():
             db.session.rollback()
         raise
     finally:
+        hotpath.end_write()
         if serialize:
             _write_lock.release()
 

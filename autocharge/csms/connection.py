@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from flask import Flask
 from geventwebsocket.exceptions import WebSocketError
 
-from .. import hotsql, metrics
+from .. import metrics
 from ..extensions import db
+from ..hotpath import runner as hotpath
 from ..services import charger_state
 from ..wire import schemas
 from . import dispatcher, last_seen, local_lists, registry
@@ -109,7 +110,7 @@ def _handle(app: Flask, conn: Connection, text: str | bytes) -> str | None:
 
 def _end_frame() -> None:
     """End a frame's database work: roll back what it left open, close its ORM session if it made one."""
-    hotsql.release()
+    hotpath.release()
     if db.session.registry.has():
         db.session.remove()
 

@@ -4,48 +4,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from .. import hotsql
 from ..db import is_record_id, utcnow, writing
-from ..models import RemoteStart, RfidTag, UnknownIdentifier, User, Vehicle
-from ..models.statuses import AuthStatus, IdentifierKind, Origin, RefusalReason, UserStatus, VehicleStatus
+from ..hotpath import tokens
+from ..models import UnknownIdentifier
+from ..models.statuses import AuthStatus, IdentifierKind, Origin, RefusalReason, UserStatus
 from . import identifiers, pairing
 from .identifiers import Identifier
 
 ACCEPTED, BLOCKED, INVALID = AuthStatus.ACCEPTED, AuthStatus.BLOCKED, AuthStatus.INVALID
-
-# Prebuilt Core reads (see services/dialect.py): every Authorize and every start runs them, and the ORM
-# versions (entity loading, a lazy load of the user) cost several times more per message.
-_VEHICLE = (
-    sa.select(Vehicle.id, Vehicle.user_id, User.status)
-    .join(User, User.id == Vehicle.user_id)
-    .where(Vehicle.identifier == sa.bindparam("p_ident"), Vehicle.status == VehicleStatus.ACTIVE)
-)
-_RETIRED = sa.select(Vehicle.id).where(Vehicle.identifier == sa.bindparam("p_ident")).limit(1)
-_REMOTE = (
-    sa.select(RemoteStart.id, RemoteStart.charger_id, RemoteStart.expires_at, RemoteStart.user_id, User.status)
-    .join(User, User.id == RemoteStart.user_id)
-    .where(RemoteStart.id_token == sa.bindparam("p_token"))
-)
-_REMOTE_BY_ID = (
-    sa.select(RemoteStart.id, RemoteStart.charger_id, RemoteStart.user_id, User.status)
-    .join(User, User.id == RemoteStart.user_id)
-    .where(RemoteStart.id == sa.bindparam("p_id"))
-)
-_RFID = (
-    sa.select(User.id, User.status)
-    .join(RfidTag, RfidTag.user_id == User.id)
-    .where(RfidTag.tag == sa.bindparam("p_tag"))
-)
-_ONLY_VEHICLE = (
-    sa.select(Vehicle.id)
-    .where(Vehicle.user_id == sa.bindparam("p_user"), Vehicle.status == VehicleStatus.ACTIVE)
-    .limit(2)
-)
-
-
-def _read(statement, **params):
-    """Run a prebuilt read on the hot connection (which sees what the session wrote)."""
-    return hotsql.connection().execute(statement, params)
 
 
 @dataclass(frozen=True)
@@ -94,9 +60,9 @@ def authorize(charger_id: int, token: str | None, token_type: str | None = None)
 
 def _by_vehicle(ident: Identifier) -> AuthResult:
     """Authorize by the active vehicle carrying this identifier (a retired one never authenticates)."""
-    vehicle = _read(_VEHICLE, p_ident=ident.canonical).first()
+    vehicle = tokens.active_vehicle(ident.canonical)
     if vehicle is None:
-        retired = _read(_RETIRED, p_ident=ident.canonical).scalar()
+        retired = tokens.any_vehicle_id(ident.canonical)
         return AuthResult(INVALID, vehicle_id=retired, identifier=ident)
     status = ACCEPTED if vehicle.status == UserStatus.ACTIVE else BLOCKED
     return AuthResult(status, vehicle.user_id, vehicle.id, Origin.AUTOCHARGE, ident)
@@ -106,7 +72,7 @@ def _by_remote_start(charger_id: int, token: str | None) -> AuthResult | None:
     """Authorize a one-time token the back office sent with a remote start to this charger."""
     if not token:
         return None
-    remote = _read(_REMOTE, p_token=token.strip().upper()).first()
+    remote = tokens.remote_start_by_token(token.strip().upper())
     if remote is None or remote.charger_id != charger_id or remote.expires_at < utcnow():
         return None
     status = ACCEPTED if remote.status == UserStatus.ACTIVE else BLOCKED
@@ -120,7 +86,7 @@ def remote_start_owner(charger_id: int, remote_start_id: int) -> AuthResult | No
     """
     if not is_record_id(remote_start_id):
         return None
-    remote = _read(_REMOTE_BY_ID, p_id=remote_start_id).first()
+    remote = tokens.remote_start_by_id(remote_start_id)
     if remote is None or remote.charger_id != charger_id:
         return None
     status = ACCEPTED if remote.status == UserStatus.ACTIVE else BLOCKED
@@ -132,7 +98,7 @@ def _by_rfid(token: str | None) -> AuthResult:
     """Authorize an RFID tag by its user's status."""
     if not token:
         return AuthResult(INVALID)
-    user = _read(_RFID, p_tag=token.strip().upper()).first()
+    user = tokens.user_by_tag(token.strip().upper())
     if user is None:
         return AuthResult(INVALID)
     return AuthResult(ACCEPTED if user.status == UserStatus.ACTIVE else BLOCKED, user.id, origin=Origin.RFID)
@@ -140,7 +106,7 @@ def _by_rfid(token: str | None) -> AuthResult:
 
 def _with_only_vehicle(result: AuthResult) -> AuthResult:
     """Assign the user's vehicle when they have exactly one active vehicle."""
-    ids = _read(_ONLY_VEHICLE, p_user=result.user_id).scalars()
+    ids = tokens.active_vehicle_ids(result.user_id)
     if len(ids) != 1:
         return result
     return AuthResult(result.status, result.user_id, ids[0], result.origin, result.identifier, result.remote_start_id)

@@ -1,17 +1,16 @@
 """What chargers report about themselves: boot details, online/offline, last seen, connector status."""
 
 import logging
-from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import hotsql
 from ..db import utcnow, writing
 from ..extensions import db
-from ..models import Charger, Connector
+from ..hotpath import chargers as hot
+from ..models import Connector
 from ..models.statuses import ConnectorStatus, Registration
-from . import dialect, pairing
+from . import pairing
 
 log = logging.getLogger("autocharge.ocpp")
 
@@ -23,48 +22,6 @@ def _limit(value: str | None, size: int = 50) -> str | None:
     return value[:size] if value else value
 
 
-_BOOT = (
-    sa.update(Charger)
-    .where(Charger.id == sa.bindparam("charger_id"))
-    .values(
-        vendor=sa.bindparam("p_vendor"),
-        model=sa.bindparam("p_model"),
-        serial=sa.bindparam("p_serial"),
-        firmware=sa.bindparam("p_firmware"),
-        ocpp_version=sa.bindparam("p_version"),
-        last_boot=sa.bindparam("now"),
-        last_seen=sa.bindparam("now"),
-    )
-    .returning(Charger.registration)
-)
-_CONNECTED = (
-    sa.update(Charger)
-    .where(Charger.id == sa.bindparam("charger_id"))
-    .values(
-        online=True,
-        connection_id=sa.bindparam("p_connection"),
-        last_seen=sa.bindparam("now"),
-        ocpp_version=sa.func.coalesce(sa.bindparam("p_version", type_=sa.String), Charger.ocpp_version),
-    )
-    .returning(Charger.registration)
-)
-# Only the socket named in connection_id may take the charger offline: a replaced socket closing late may not.
-_DISCONNECTED = (
-    sa.update(Charger)
-    .where(Charger.id == sa.bindparam("charger_id"), Charger.connection_id == sa.bindparam("p_connection"))
-    .values(online=False, connection_id=None, last_seen=sa.bindparam("now"))
-)
-# Batched by csms/last_seen.py; never moves last seen back (a disconnect may have written a later time).
-_SEEN = (
-    sa.update(Charger)
-    .where(
-        Charger.id == sa.bindparam("charger_id"),
-        sa.or_(Charger.last_seen.is_(None), Charger.last_seen < sa.bindparam("now")),
-    )
-    .values(last_seen=sa.bindparam("now"))
-)
-
-
 def boot(
     charger_id: int,
     vendor: str | None,
@@ -74,17 +31,9 @@ def boot(
     ocpp_version: str | None = None,
 ) -> str:
     """Store what a BootNotification told about the charger; return its registration (pending/accepted/rejected)."""
-    params = {
-        "charger_id": charger_id,
-        "p_vendor": _limit(vendor),
-        "p_model": _limit(model),
-        "p_serial": _limit(serial),
-        "p_firmware": _limit(firmware),
-        "p_version": ocpp_version,
-        "now": utcnow(),
-    }
+    details = (_limit(vendor), _limit(model), _limit(serial), _limit(firmware), ocpp_version)
     with writing():
-        return hotsql.connection().execute(_BOOT, params).scalar() or Registration.REJECTED
+        return hot.boot(charger_id, *details, now=utcnow()) or Registration.REJECTED
 
 
 def boot_interval(registration: str) -> int:
@@ -96,16 +45,14 @@ def boot_interval(registration: str) -> int:
 
 def connected(charger_id: int, connection_id: str, ocpp_version: str | None = None) -> str:
     """Mark the charger online on the socket `connection_id`; return its registration."""
-    params = {"charger_id": charger_id, "p_connection": connection_id, "p_version": ocpp_version, "now": utcnow()}
     with writing():
-        return hotsql.connection().execute(_CONNECTED, params).scalar() or Registration.REJECTED
+        return hot.connected(charger_id, connection_id, ocpp_version, utcnow()) or Registration.REJECTED
 
 
 def disconnected(charger_id: int, connection_id: str) -> bool:
     """Mark the charger offline unless a newer socket took over; tell whether it went offline."""
-    params = {"charger_id": charger_id, "p_connection": connection_id, "now": utcnow()}
     with writing():
-        offline = hotsql.connection().execute(_DISCONNECTED, params).rowcount > 0
+        offline = hot.disconnected(charger_id, connection_id, utcnow())
     if offline:
         pairing.on_charger_offline(charger_id)
     return offline
@@ -113,21 +60,8 @@ def disconnected(charger_id: int, connection_id: str) -> bool:
 
 def seen_many(heard: dict) -> None:
     """Record when chargers were last heard from ({charger_id: datetime}), in one transaction."""
-    rows = [{"charger_id": charger_id, "now": when} for charger_id, when in heard.items()]
     with writing():
-        hotsql.connection().execute(_SEEN, rows)
-
-
-@cache
-def _status_upsert(dialect_name: str):
-    """Return (built once) the upsert of a connector's status."""
-    insert = dialect.insert(Connector, dialect_name)
-    columns = ("charger_id", "connector_id", "status", "error_code", "updated_at")
-    insert = insert.values({name: sa.bindparam(name) for name in columns})
-    return insert.on_conflict_do_update(
-        index_elements=["charger_id", "connector_id"],
-        set_={name: insert.excluded[name] for name in ("status", "error_code", "updated_at")},
-    )
+        hot.heartbeat_seen(heard)
 
 
 def connector_status(charger_id: int, connector_id: int, status: str | None, error_code: str | None = None) -> None:
@@ -139,16 +73,8 @@ def connector_status(charger_id: int, connector_id: int, status: str | None, err
     known = ConnectorStatus.reported(status)
     if known != status:
         log.info("charger %s connector %s reported status %r: stored as %s", charger_id, connector_id, status, known)
-    params = {
-        "charger_id": charger_id,
-        "connector_id": connector_id,
-        "status": known,
-        "error_code": _limit(error_code, 40),
-        "updated_at": utcnow(),
-    }
     with writing():
-        conn = hotsql.connection()
-        conn.execute(_status_upsert(conn.dialect.name), params)
+        hot.update_connector_status(charger_id, connector_id, known, _limit(error_code, 40), utcnow())
     pairing.on_connector_status(charger_id, connector_id, known)
 
 

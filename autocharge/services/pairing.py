@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import hotsql
 from ..db import utcnow, writing
 from ..extensions import db
+from ..hotpath.pairing import waiting_pairing_id
 from ..models import Admin, Charger, PairingSession, Vehicle
 from ..models.statuses import Actor, AutochargeSupport, ConnectorStatus, PairingState, Registration, VehicleStatus
 from . import NotFound, ServiceError, audit, identifiers, vehicles
@@ -326,15 +326,9 @@ def retry(session_id: int, admin_id: int | None = None) -> PairingSession:
 # --- Hooks called by the OCPP side (services.authorization, services.charger_state) ---
 
 
-# Prebuilt and run on the session's connection: every StatusNotification and Authorize asks it.
-_WAITING_ID = sa.select(PairingSession.id).where(
-    PairingSession.charger_id == sa.bindparam("p_charger"), PairingSession.state == WAITING
-)
-
-
 def _waiting_id(charger_id: int) -> int | None:
-    """Return the id of the pairing waiting on a charger: the cheap read every hook starts with."""
-    return hotsql.connection().execute(_WAITING_ID, {"p_charger": charger_id}).scalar()
+    """Return the id of the pairing waiting on a charger: the cheap read every hook starts with (the hot path)."""
+    return waiting_pairing_id(charger_id)
 
 
 def on_identifier(charger_id: int, ident: Identifier) -> None:

@@ -9,120 +9,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from .. import hotsql
 from ..db import is_record_id, writing
 from ..extensions import db
-from ..models import MeterSample, RemoteStart, Transaction
+from ..hotpath import transactions as hot
+from ..models import Transaction
 from ..models.statuses import Origin, TransactionStatus
-from . import NotFound, authorization, dialect, session_ends
+from . import NotFound, authorization, session_ends
 from .authorization import AuthResult
 
 BEGIN = "Transaction.Begin"
-
-# Prebuilt hot-path statements (see services/dialect.py): meter values arrive every few seconds per charger.
-_ROW = (
-    Transaction.id,
-    Transaction.status,
-    Transaction.meter_start,
-    Transaction.energy_wh,
-    Transaction.id_token,
-    Transaction.auth_status,
-    Transaction.origin,
-    Transaction.counted_from,
-)
-_BY_KEY = sa.select(*_ROW).where(
-    Transaction.charger_id == sa.bindparam("charger_id"), Transaction.dedupe_key == sa.bindparam("key")
-)
-_BY_ID = sa.select(*_ROW).where(
-    Transaction.charger_id == sa.bindparam("charger_id"), Transaction.id == sa.bindparam("tx_id")
-)
-_INSERT = sa.insert(Transaction).returning(Transaction.id)
-_COMPLETE = (
-    sa.update(Transaction)
-    .where(Transaction.id == sa.bindparam("p_tx"), Transaction.status == TransactionStatus.ACTIVE)
-    .values(
-        status=TransactionStatus.COMPLETED,
-        stop_time=sa.bindparam("p_time"),
-        meter_stop=sa.bindparam("p_stop"),
-        energy_wh=sa.bindparam("p_energy"),
-        stop_reason=sa.bindparam("p_reason"),
-    )
-)
-# 1.6 MeterValues name their transaction: one statement checks it is this charger's and raises its energy
-# (running transactions only; the register only grows); RETURNING tells whether it matched.
-_REGISTER = sa.bindparam("p_register", type_=sa.BigInteger)
-
-
-def _raised_energy(*conditions):
-    """Return the energy a meter register gives a running transaction, never lower than it has (SQL CASE)."""
-    grows = _REGISTER - Transaction.meter_start > Transaction.energy_wh
-    return sa.case(
-        (
-            sa.and_(Transaction.status == TransactionStatus.ACTIVE, *conditions, grows),
-            _REGISTER - Transaction.meter_start,
-        ),
-        else_=Transaction.energy_wh,
-    )
-
-
-_RECORD_BY_ID = (
-    sa.update(Transaction)
-    .where(Transaction.id == sa.bindparam("p_tx"), Transaction.charger_id == sa.bindparam("p_charger"))
-    .values(energy_wh=_raised_energy())
-    .returning(Transaction.id)
-)
-# The same for a 2.0.1 transaction named by the charger's transactionId. A transaction whose Started event
-# had no reading (meter_start and energy both 0) is left alone: _apply_event counts from its first reading.
-_RECORD_BY_KEY = (
-    sa.update(Transaction)
-    .where(Transaction.charger_id == sa.bindparam("p_charger"), Transaction.dedupe_key == sa.bindparam("p_key"))
-    .values(energy_wh=_raised_energy(sa.or_(Transaction.meter_start != 0, Transaction.energy_wh != 0)))
-    .returning(Transaction.id, Transaction.meter_start, Transaction.energy_wh)
-)
-_ACTIVE_ON = (
-    sa.select(*_ROW)
-    .where(
-        Transaction.charger_id == sa.bindparam("charger_id"),
-        Transaction.connector_id == sa.bindparam("connector_id"),
-        Transaction.status == TransactionStatus.ACTIVE,
-    )
-    .order_by(Transaction.id.desc())
-    .limit(1)
-)
-_LINK_REMOTE = (
-    sa.update(RemoteStart)
-    .where(RemoteStart.id == sa.bindparam("p_remote"), RemoteStart.transaction_id.is_(None))
-    .values(transaction_id=sa.bindparam("p_tx"))
-)
-
-
-_OWNER_COLUMNS = ("id_token", "id_token_type", "auth_status", "user_id", "vehicle_id", "origin")
-_SET_OWNER = (
-    sa.update(Transaction)
-    .where(Transaction.id == sa.bindparam("p_tx"))
-    .values({name: sa.bindparam(f"p_{name}") for name in _OWNER_COLUMNS})
-)
-_SET_METER = (
-    sa.update(Transaction)
-    .where(Transaction.id == sa.bindparam("p_tx"))
-    .values(
-        meter_start=sa.bindparam("p_start"), energy_wh=sa.bindparam("p_energy"), counted_from=sa.bindparam("p_from")
-    )
-)
-_HAS_ENERGY = (
-    sa.select(MeterSample.id)
-    .where(MeterSample.transaction_id == sa.bindparam("tx_id"), MeterSample.energy_wh.is_not(None))
-    .limit(1)
-)
-# The register only grows: a late, older reading (queued while offline) must not lower the energy.
-_RAISE_ENERGY = (
-    sa.update(Transaction)
-    .where(Transaction.id == sa.bindparam("tx_id"), Transaction.energy_wh < sa.bindparam("energy"))
-    .values(energy_wh=sa.bindparam("energy"))
-)
 
 
 @dataclass(frozen=True)
@@ -174,7 +71,7 @@ def start(
     start_time: datetime,
 ) -> Started:
     """Start a transaction (authorizing its token again) or return the one a retry already started."""
-    existing = _find(charger_id, dedupe_key)
+    existing = hot.find_by_key(charger_id, dedupe_key)
     if existing is not None:
         return Started(existing.id, existing.auth_status or authorization.INVALID)
     result = authorization.authorize(charger_id, token, token_type)
@@ -188,10 +85,10 @@ def start(
     }
     try:
         with writing():
-            tx_id = hotsql.connection().execute(_INSERT, params).scalar_one()
+            tx_id = hot.insert_transaction(params)
             _link_remote_start(tx_id, result)
     except IntegrityError:  # the same start arrived twice at once; the first one won
-        existing = _find(charger_id, dedupe_key)
+        existing = hot.find_by_key(charger_id, dedupe_key)
         if existing is None:
             raise
         return Started(existing.id, existing.auth_status or authorization.INVALID)
@@ -214,25 +111,14 @@ def stop(
     if not is_record_id(transaction_id):
         return None
     with writing():
-        conn = hotsql.connection()
-        row = conn.execute(_BY_ID, {"charger_id": charger_id, "tx_id": transaction_id}).first()
+        row = hot.find_by_id(charger_id, transaction_id)
         if row is None:
             return None
         if row.status == TransactionStatus.ACTIVE:
-            conn.execute(
-                _COMPLETE,
-                {
-                    "p_tx": row.id,
-                    "p_time": stop_time,
-                    "p_stop": meter_stop,
-                    "p_energy": max(0, meter_stop - row.meter_start),
-                    "p_reason": (reason or "Local")[:40],
-                },
-            )
-        _insert_samples(row.id, samples)
-    if (
-        row.status != TransactionStatus.ACTIVE
-    ):  # a retry, or the stop of a session closed meanwhile as rebooted: the charger's word
+            energy = max(0, meter_stop - row.meter_start)
+            hot.complete(row.id, stop_time, meter_stop, energy, (reason or "Local")[:40])
+        hot.insert_samples(row.id, samples)
+    if row.status != TransactionStatus.ACTIVE:  # a retry, or a stop after the session was closed as rebooted
         session_ends.correct_after_reboot(charger_id, row.id, stop_time, meter_stop, reason)
     if not token:
         return None
@@ -258,23 +144,18 @@ def add_samples(
         if not is_record_id(transaction_id):
             return False
         energy = _last_energy(samples)
-        params = {
-            "p_tx": transaction_id,
-            "p_charger": charger_id,
-            "p_register": round(energy) if energy is not None else None,
-        }
-        if hotsql.connection().execute(_RECORD_BY_ID, params).first() is None:
+        if not hot.record_register_by_id(charger_id, transaction_id, round(energy) if energy is not None else None):
             return False
-        _insert_samples(transaction_id, samples)
+        hot.insert_samples(transaction_id, samples)
     return True
 
 
 def _store_readings(row, samples: list[Sample]) -> None:
     """Insert samples of a located transaction (retries ignored) and raise its energy if it runs."""
-    _insert_samples(row.id, samples)
+    hot.insert_samples(row.id, samples)
     energy = _last_energy(samples)
     if row.status == TransactionStatus.ACTIVE and energy is not None:
-        hotsql.connection().execute(_RAISE_ENERGY, {"tx_id": row.id, "energy": round(energy) - row.meter_start})
+        hot.raise_energy(row.id, round(energy) - row.meter_start)
 
 
 def transaction_event(charger_id: int, event: TxEvent) -> str | None:
@@ -286,7 +167,7 @@ def transaction_event(charger_id: int, event: TxEvent) -> str | None:
     plain = not (event.token or event.remote_start_id or _begin_energy(event.samples) is not None)
     if event.kind == "Updated" and plain and _record_periodic(charger_id, event):
         return None
-    known = _find(charger_id, event.ocpp_tx_id)
+    known = hot.find_by_key(charger_id, event.ocpp_tx_id)
     result = authorization.remote_start_owner(charger_id, event.remote_start_id) if event.remote_start_id else None
     answer = None
     if event.token:
@@ -311,16 +192,11 @@ def transaction_event(charger_id: int, event: TxEvent) -> str | None:
 def _record_periodic(charger_id: int, event: TxEvent) -> bool:
     """Store the periodic meter values of a known transaction (the hot path); tell whether it was one."""
     energy = _last_energy(event.samples)
-    params = {
-        "p_charger": charger_id,
-        "p_key": event.ocpp_tx_id,
-        "p_register": round(energy) if energy is not None else None,
-    }
     with writing():
-        row = hotsql.connection().execute(_RECORD_BY_KEY, params).first()
+        row = hot.record_register_by_key(charger_id, event.ocpp_tx_id, round(energy) if energy is not None else None)
         if row is None or not (row.meter_start or row.energy_wh):
             return False  # a new transaction, or its start reading is still to come: _apply_event decides
-        _insert_samples(row.id, event.samples)
+        hot.insert_samples(row.id, event.samples)
     return True
 
 
@@ -328,8 +204,7 @@ def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> 
     """Create or update the event's transaction in one write; return its id and whether it was running."""
     first, last, begin = _first_reading(event.samples), _last_energy(event.samples), _begin_energy(event.samples)
     with writing():
-        conn = hotsql.connection()
-        row = _find(charger_id, event.ocpp_tx_id)
+        row = hot.find_by_key(charger_id, event.ocpp_tx_id)
         start_changed = energy_changed = False
         if row is None:
             meter_start, counted_from = _start_of_new(event, first, begin)
@@ -342,7 +217,7 @@ def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> 
                 "meter_start": meter_start,
                 "counted_from": counted_from,
             }
-            tx_id, status, energy_wh = conn.execute(_INSERT, params).scalar_one(), TransactionStatus.ACTIVE, 0
+            tx_id, status, energy_wh = hot.insert_transaction(params), TransactionStatus.ACTIVE, 0
             id_token = auth_status = origin = None
         else:
             tx_id, status, meter_start, energy_wh, id_token, auth_status, origin, counted_from = row
@@ -356,25 +231,23 @@ def _apply_event(charger_id: int, event: TxEvent, result: AuthResult | None) -> 
                     meter_start, counted_from = round(begin), None
             elif first is not None and meter_start == energy_wh == 0 and counted_from is None:
                 # No start reading came: count from the first reading, and remember that the start is unknown.
-                start_changed = not _has_energy(conn, tx_id)
+                start_changed = not hot.has_energy_sample(tx_id)
                 if start_changed:
                     meter_start, counted_from = round(first.energy_wh), first.timestamp
         # Owned once: by the first token, or by our remote start (then a later token, even a card's, changes nothing).
         if result is not None and id_token is None and (auth_status is None or (event.token and origin != Origin.APP)):
             owner = _owner(event.token, event.token_type, result)
-            conn.execute(_SET_OWNER, {"p_tx": tx_id, **{f"p_{k}": v for k, v in owner.items()}})
+            hot.set_owner(tx_id, owner)
             _link_remote_start(tx_id, result)
-        _insert_samples(tx_id, event.samples)
+        hot.insert_samples(tx_id, event.samples)
         if status == TransactionStatus.ACTIVE and last is not None and round(last) - meter_start > energy_wh:
             energy_wh, energy_changed = round(last) - meter_start, True
         if event.kind == "Ended" and status == TransactionStatus.ACTIVE:
             meter_stop = round(last) if last is not None else meter_start + energy_wh
-            energy_wh, energy_changed = max(0, meter_stop - meter_start), False  # _COMPLETE writes it
-            params = {"p_tx": tx_id, "p_time": event.timestamp, "p_stop": meter_stop, "p_energy": energy_wh}
-            conn.execute(_COMPLETE, {**params, "p_reason": (event.stop_reason or "Local")[:40]})
+            energy_wh, energy_changed = max(0, meter_stop - meter_start), False  # complete() writes it
+            hot.complete(tx_id, event.timestamp, meter_stop, energy_wh, (event.stop_reason or "Local")[:40])
         if start_changed or energy_changed:
-            params = {"p_tx": tx_id, "p_start": meter_start, "p_energy": energy_wh, "p_from": counted_from}
-            conn.execute(_SET_METER, params)
+            hot.set_meter(tx_id, meter_start, energy_wh, counted_from)
     return tx_id, status == TransactionStatus.ACTIVE
 
 
@@ -391,17 +264,11 @@ def _start_of_new(event: TxEvent, first: Sample | None, begin: float | None) -> 
     return round(first.energy_wh), None if event.kind == "Started" else first.timestamp
 
 
-def _find(charger_id: int, dedupe_key: str):
-    """Return the charger's transaction row (_ROW columns) with this dedupe key, or None."""
-    return hotsql.connection().execute(_BY_KEY, {"charger_id": charger_id, "key": dedupe_key}).first()
-
-
 def _active_on(charger_id: int, connector_id: int | None):
-    """Return the row (_ROW columns) of the transaction running on a connector, or None."""
+    """Return the row (hotpath.transactions.ROW) of the transaction running on a connector, or None."""
     if not connector_id:
         return None
-    params = {"charger_id": charger_id, "connector_id": connector_id}
-    return hotsql.connection().execute(_ACTIVE_ON, params).first()
+    return hot.active_on(charger_id, connector_id)
 
 
 def _owner(token: str | None, token_type: str | None, result: AuthResult) -> dict:
@@ -419,29 +286,7 @@ def _owner(token: str | None, token_type: str | None, result: AuthResult) -> dic
 def _link_remote_start(tx_id: int, result: AuthResult) -> None:
     """Mark the back-office start whose one-time token began this transaction as used by it."""
     if result.remote_start_id is not None:
-        hotsql.connection().execute(_LINK_REMOTE, {"p_remote": result.remote_start_id, "p_tx": tx_id})
-
-
-def _insert_samples(tx_id: int, samples: Iterable[Sample]) -> None:
-    """Insert meter samples, ignoring those a retried message already stored."""
-    rows = [
-        {
-            "transaction_id": tx_id,
-            "timestamp": s.timestamp,
-            "energy_wh": s.energy_wh,
-            "power_w": s.power_w,
-            "soc": s.soc,
-        }
-        for s in samples
-    ]
-    if rows:
-        conn = hotsql.connection()
-        conn.execute(dialect.insert_ignoring(MeterSample, ("transaction_id", "timestamp"), conn.dialect.name), rows)
-
-
-def _has_energy(conn, tx_id: int) -> bool:
-    """Tell whether the transaction already has an energy reading."""
-    return conn.execute(_HAS_ENERGY, {"tx_id": tx_id}).first() is not None
+        hot.link_remote_start(result.remote_start_id, tx_id)
 
 
 def _first_reading(samples: Iterable[Sample]) -> Sample | None:

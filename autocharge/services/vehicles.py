@@ -24,7 +24,8 @@ class IdentifierReadOnly(ServiceError):
     """Something tried to change a vehicle's identifier after it was set."""
 
 
-# active_history loads the stored value first, so an expired (not yet loaded) identifier is still guarded.
+# active_history loads the stored value first, so an expired (not yet loaded) identifier is still guarded. A trigger
+# refuses the change in the database too, for UPDATE statements this event never sees (migration e6b2a4c8d0f5).
 @event.listens_for(Vehicle.identifier, "set", active_history=True)
 def _identifier_is_write_once(target: Vehicle, value, oldvalue, _initiator) -> None:
     """Refuse any change of an identifier once set, whatever code path tries it (defence behind the forms)."""

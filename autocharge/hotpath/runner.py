@@ -1,25 +1,35 @@
-"""The OCPP hot path's SQL: Core statements compiled once per dialect, run straight on the DBAPI connection.
+"""The hot path's machinery: Core statements compiled once per dialect, run straight on the DBAPI connection.
 
 Every charger message runs a few small statements. Measured on SQLite (one select by key): ~95 us through the ORM
 session's connection, ~53 us through an engine Connection, ~11 us as a DBAPI cursor call; a message's whole
 transaction through the session costs ~270 us more than the SQL itself. So the hot path keeps SQLAlchemy for
 what it is good at (building and compiling the statement, the types' bind and result conversions, column defaults)
-and skips its per-execution machinery.
+and skips its per-execution machinery. What it reads of SQLAlchemy's internals is in internals.py.
 
 Which connection: when the ORM session of the current app context is mid-transaction (and always on PostgreSQL),
 the session's own connection after a flush, so a hot read sees what the session wrote and nothing waits on a
 second SQLite writer; otherwise, on SQLite, one connection per OS thread kept open. db.writing() commits either.
+
+The one-writer rule: inside one db.writing(), no ORM write may follow a hot write. On SQLite the hot write may hold
+the write lock on the thread's own connection, and the session's flush would wait for it on another one (5 s, then
+"database is locked"), or commit apart from it. Tests and debug runs raise OneWriterViolation at such a flush
+(AUTOCHARGE_CHECK_ONE_WRITER, see check_one_writer()); PostgreSQL shares one connection, so there the check is what
+catches it. Production pays nothing: the listeners are not installed.
 """
 
 import operator
 import weakref
 from collections import namedtuple
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from gevent.monkey import get_original
 
-from .extensions import db
+from ..extensions import db
+from . import internals
 
 # Greenlets of one OS thread share its SQLite connection: SQLite calls never yield to another greenlet, and
 # db.writing() does no I/O inside a transaction, so no greenlet ever sees another's half-done write. Reusing
@@ -29,6 +39,36 @@ _sqlite: "weakref.WeakKeyDictionary[sa.Engine, dict[int, Connection]]" = weakref
 
 MAX_CACHED = 500  # prebuilt statements number a few dozen
 _compiled: dict[tuple, "_Compiled"] = {}
+
+# Every prebuilt statement by name, as a function of the dialect's name (tests/hotpath/test_contract.py runs each).
+PREBUILT: dict[str, Callable[[str], Any]] = {}
+
+# Set by a hot write, cleared when its db.writing() ends; per greenlet (contextvars are).
+_hot_wrote: ContextVar[bool] = ContextVar("hot_wrote", default=False)
+
+
+class OneWriterViolation(RuntimeError):
+    """The ORM session wrote after a hot write inside one db.writing() (see the module's docstring)."""
+
+
+def prebuilt(name: str, statement):
+    """Register a statement the hot path runs, under a name the contract test reports; return it."""
+    PREBUILT[name] = lambda _dialect_name: statement
+    return statement
+
+
+def prebuilt_per_dialect(name: str, build: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Register a statement built per dialect (INSERT ... ON CONFLICT); return its builder, caching one per dialect."""
+    built: dict[str, Any] = {}
+
+    def for_dialect(dialect_name: str):
+        found = built.get(dialect_name)
+        if found is None:
+            found = built[dialect_name] = build(dialect_name)
+        return found
+
+    PREBUILT[name] = for_dialect
+    return for_dialect
 
 
 class _Compiled:
@@ -48,13 +88,13 @@ class _Compiled:
         "writes",
     )
 
-    def __init__(self, statement, dialect, column_keys: tuple[str, ...] | None):
+    def __init__(self, statement, dialect, column_keys: tuple[str, ...] | None, many: bool):
         self.statement = statement  # held so the id() in the cache key stays this statement's
-        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        compiled = internals.compile_statement(statement, dialect, column_keys, many)
         self.sql = compiled.string
         self.positional = compiled.positional
-        binds = {name: bind for bind, name in compiled.bind_names.items()}
-        self.names = tuple(compiled.positiontup or binds)
+        binds = internals.bind_names(compiled)
+        self.names = internals.positional_names(compiled) or tuple(binds)
         self.pick = operator.itemgetter(*self.names) if len(self.names) > 1 else None
         self.writes = not isinstance(statement, sa.Select)
         # Literal values written in the statement (status == "active", LIMIT 1) travel as parameters too.
@@ -64,12 +104,8 @@ class _Compiled:
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if process is not None:
                 self.convert[name] = process
-        # Python-side column defaults and onupdates (created_at, updated_at ...) that SQLAlchemy's
-        # execution context would otherwise fill in.
-        self.defaults = {
-            column.key: (column.default if column in compiled.insert_prefetch else column.onupdate).arg
-            for column in (*compiled.insert_prefetch, *compiled.update_prefetch)
-        }
+        # Python-side column defaults and onupdates that SQLAlchemy's execution context would otherwise fill in.
+        self.defaults = internals.prefetched_defaults(compiled)
         columns = list(_returned_columns(statement))
         self.row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
         self.readers = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
@@ -101,21 +137,18 @@ def _returned_columns(statement):
     """Return the columns a statement yields rows of (a select's, or an INSERT/UPDATE's RETURNING)."""
     if isinstance(statement, sa.Select):
         return statement.selected_columns
-    if getattr(statement, "_returning", ()):
-        return statement.exported_columns
-    return ()
+    return statement.exported_columns  # empty without RETURNING
 
 
-def compiled(statement, dialect, params: dict | None = None) -> _Compiled:
-    """Return the statement compiled for the dialect (and, for a bare INSERT, the columns given), once."""
-    # A bare INSERT takes its columns from the parameters, as SQLAlchemy's own execution does.
-    keys = tuple(params) if params and isinstance(statement, sa.Insert) and not statement._values else None
-    key = (id(statement), dialect.name, keys)
+def compiled(statement, dialect, params: dict | None = None, many: bool = False) -> _Compiled:
+    """Return the statement compiled for the dialect (for a bare INSERT, the columns given; for executemany), once."""
+    keys = tuple(params) if params and internals.is_bare_insert(statement) else None
+    key = (id(statement), dialect.name, keys, many)
     found = _compiled.get(key)
     if found is None:
         if len(_compiled) >= MAX_CACHED:  # statements built per call: forget them rather than grow
             _compiled.clear()
-        found = _compiled[key] = _Compiled(statement, dialect, keys)
+        found = _compiled[key] = _Compiled(statement, dialect, keys, many)
     return found
 
 
@@ -145,6 +178,10 @@ class Result:
         """Return every row's first value."""
         return [row[0] for row in self._rows]
 
+    def all(self) -> list:
+        """Return every row."""
+        return self._rows
+
 
 class Connection:
     """A DBAPI connection that runs prebuilt Core statements; `dialect` is SQLAlchemy's."""
@@ -158,7 +195,7 @@ class Connection:
     def execute(self, statement, params: dict | list | None = None) -> Result:
         """Run a statement with one parameter set (or many: a list of dicts, no rows returned)."""
         many = isinstance(params, list)
-        plan = compiled(statement, self.dialect, params[0] if many and params else params)
+        plan = compiled(statement, self.dialect, params[0] if many and params else params, many)
         cursor = self.dbapi.cursor()
         try:
             if many:
@@ -169,6 +206,8 @@ class Connection:
                 rows = [plan.make_row(r) for r in cursor.fetchall()] if plan.row is not None else []
             if plan.writes:
                 self.wrote = True
+                if not _hot_wrote.get():
+                    _hot_wrote.set(True)
             return Result(rows, cursor.rowcount)
         except self.dialect.loaded_dbapi.IntegrityError as exc:
             raise sa.exc.IntegrityError(plan.sql, params, exc) from exc
@@ -176,16 +215,22 @@ class Connection:
             cursor.close()
 
 
+def run(statement, params: dict | list | None = None) -> Result:
+    """Run a prebuilt statement on the hot connection of the current app context."""
+    return connection().execute(statement, params)
+
+
 def connection() -> Connection:
     """Return the hot connection of the current app context (see the module's docstring)."""
     engine = db.engine
-    if db.session.registry.has():
-        session = db.session()
-        if session.in_transaction() or engine.dialect.name != "sqlite":
-            return _shared(session)
-    elif engine.dialect.name != "sqlite":
+    if engine.dialect.name != "sqlite":
         return _shared(db.session())
-    return _own(engine)
+    own = _current_own(engine)
+    if own is not None and own.wrote:  # this write's later statements stay on the connection holding the lock
+        return own
+    if db.session.registry.has() and db.session().in_transaction():
+        return _shared(db.session())
+    return own or _own(engine)
 
 
 def _shared(session) -> Connection:
@@ -211,9 +256,9 @@ def _own(engine) -> Connection:
     return own
 
 
-def _current_own() -> Connection | None:
+def _current_own(engine=None) -> Connection | None:
     """Return this thread's SQLite hot connection if it was opened."""
-    per_thread = _sqlite.get(db.engine)
+    per_thread = _sqlite.get(engine or db.engine)
     return per_thread.get(_os_thread_id()) if per_thread else None
 
 
@@ -239,6 +284,35 @@ def rollback() -> None:
         own.wrote = False
 
 
+def end_write() -> None:
+    """Forget the hot write of a db.writing() that ended (committed or rolled back)."""
+    if _hot_wrote.get():
+        _hot_wrote.set(False)
+
+
 def release(_exc=None) -> None:
     """End of an app context: nothing of the hot path may stay uncommitted (teardown_appcontext)."""
     rollback()
+    end_write()
+
+
+def check_one_writer() -> None:
+    """Make every ORM write after a hot write inside one db.writing() raise OneWriterViolation (tests, debug)."""
+    if not sa.event.contains(sa.orm.Session, "before_flush", _refuse_orm_write_after_hot_write):
+        sa.event.listen(sa.orm.Session, "before_flush", _refuse_orm_write_after_hot_write)
+        sa.event.listen(sa.orm.Session, "do_orm_execute", _refuse_orm_statement_after_hot_write)
+
+
+def _refuse_orm_write_after_hot_write(*_args) -> None:
+    """Raise OneWriterViolation when the session writes after a hot write of the same db.writing() (if checked)."""
+    if _hot_wrote.get() and current_app.config["AUTOCHARGE_CHECK_ONE_WRITER"]:
+        raise OneWriterViolation(
+            "an ORM write after a hot-path write inside one db.writing(): do the ORM writes first, "
+            "or write through the hot path only (autocharge/hotpath/runner.py)"
+        )
+
+
+def _refuse_orm_statement_after_hot_write(state) -> None:
+    """Apply the one-writer check to INSERT/UPDATE/DELETE statements run through the session."""
+    if _hot_wrote.get() and (state.is_insert or state.is_update or state.is_delete):
+        _refuse_orm_write_after_hot_write()

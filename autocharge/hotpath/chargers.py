@@ -1,0 +1,122 @@
+"""What chargers report about themselves, written on the hot path: boot details, online/offline, last seen, status."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..models import Charger, Connector
+from .runner import connection, prebuilt, prebuilt_per_dialect, run
+
+_BOOT = prebuilt(
+    "chargers.boot",
+    sa.update(Charger)
+    .where(Charger.id == sa.bindparam("charger_id"))
+    .values(
+        vendor=sa.bindparam("p_vendor"),
+        model=sa.bindparam("p_model"),
+        serial=sa.bindparam("p_serial"),
+        firmware=sa.bindparam("p_firmware"),
+        ocpp_version=sa.bindparam("p_version"),
+        last_boot=sa.bindparam("now"),
+        last_seen=sa.bindparam("now"),
+    )
+    .returning(Charger.registration),
+)
+_CONNECTED = prebuilt(
+    "chargers.connected",
+    sa.update(Charger)
+    .where(Charger.id == sa.bindparam("charger_id"))
+    .values(
+        online=True,
+        connection_id=sa.bindparam("p_connection"),
+        last_seen=sa.bindparam("now"),
+        ocpp_version=sa.func.coalesce(sa.bindparam("p_version", type_=sa.String), Charger.ocpp_version),
+    )
+    .returning(Charger.registration),
+)
+# Only the socket named in connection_id may take the charger offline: a replaced socket closing late may not.
+_DISCONNECTED = prebuilt(
+    "chargers.disconnected",
+    sa.update(Charger)
+    .where(Charger.id == sa.bindparam("charger_id"), Charger.connection_id == sa.bindparam("p_connection"))
+    .values(online=False, connection_id=None, last_seen=sa.bindparam("now")),
+)
+# Batched by csms/last_seen.py; never moves last seen back (a disconnect may have written a later time).
+_SEEN = prebuilt(
+    "chargers.heartbeat_seen",
+    sa.update(Charger)
+    .where(
+        Charger.id == sa.bindparam("charger_id"),
+        sa.or_(Charger.last_seen.is_(None), Charger.last_seen < sa.bindparam("now")),
+    )
+    .values(last_seen=sa.bindparam("now")),
+)
+_STATUS_COLUMNS = ("charger_id", "connector_id", "status", "error_code", "updated_at")
+
+
+def _status_upsert(dialect_name: str):
+    """Return the upsert of a connector's status for one dialect."""
+    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(Connector)
+    insert = insert.values({name: sa.bindparam(name) for name in _STATUS_COLUMNS})
+    return insert.on_conflict_do_update(
+        index_elements=["charger_id", "connector_id"],
+        set_={name: insert.excluded[name] for name in ("status", "error_code", "updated_at")},
+    )
+
+
+_STATUS_UPSERT = prebuilt_per_dialect("chargers.update_connector_status", _status_upsert)
+
+
+def boot(
+    charger_id: int,
+    vendor: str | None,
+    model: str | None,
+    serial: str | None,
+    firmware: str | None,
+    ocpp_version: str | None,
+    now: datetime,
+) -> str | None:
+    """Store a BootNotification's details and the time; return the charger's registration (None: no such charger)."""
+    params = {
+        "charger_id": charger_id,
+        "p_vendor": vendor,
+        "p_model": model,
+        "p_serial": serial,
+        "p_firmware": firmware,
+        "p_version": ocpp_version,
+        "now": now,
+    }
+    return run(_BOOT, params).scalar()
+
+
+def connected(charger_id: int, connection_id: str, ocpp_version: str | None, now: datetime) -> str | None:
+    """Mark the charger online on the socket `connection_id`; return its registration (None: no such charger)."""
+    params = {"charger_id": charger_id, "p_connection": connection_id, "p_version": ocpp_version, "now": now}
+    return run(_CONNECTED, params).scalar()
+
+
+def disconnected(charger_id: int, connection_id: str, now: datetime) -> bool:
+    """Mark the charger offline if `connection_id` is still its socket; tell whether it was."""
+    params = {"charger_id": charger_id, "p_connection": connection_id, "now": now}
+    return run(_DISCONNECTED, params).rowcount > 0
+
+
+def heartbeat_seen(heard: dict[int, datetime]) -> None:
+    """Move chargers' last seen forward ({charger_id: when}), never back."""
+    run(_SEEN, [{"charger_id": charger_id, "now": when} for charger_id, when in heard.items()])
+
+
+def update_connector_status(
+    charger_id: int, connector_id: int, status: str, error_code: str | None, now: datetime
+) -> None:
+    """Store a connector's reported status, creating its row on first report."""
+    params = {
+        "charger_id": charger_id,
+        "connector_id": connector_id,
+        "status": status,
+        "error_code": error_code,
+        "updated_at": now,
+    }
+    conn = connection()
+    conn.execute(_STATUS_UPSERT(conn.dialect.name), params)

@@ -1,0 +1,49 @@
+"""The SQLAlchemy internals the hot path reads: every private or undocumented attribute it uses, and only here.
+
+The hot path (runner.py) lets SQLAlchemy compile a statement once and then replays what SQLAlchemy's execution
+context would do per execution: order the parameters, fill in Python-side column defaults, run the types' bind
+processors. That needs four things SQLAlchemy computes but does not document, and one compile option:
+
+- `SQLCompiler.bind_names` ({BindParameter: name}): each parameter's type (for its bind processor) and any literal
+  value written into the statement (`status == "active"`, `LIMIT 1`), which travels as a parameter too.
+- `SQLCompiler.positiontup`: the order of the parameters for a positional paramstyle (SQLite's qmark); None for
+  named ones (psycopg's pyformat).
+- `SQLCompiler.insert_prefetch` / `update_prefetch`: the columns whose Python-side default / onupdate SQLAlchemy
+  computes before executing (created_at, updated_at ...).
+- `Insert._values`: whether an INSERT names its own VALUES; a bare `insert(Model)` takes its columns from the
+  parameters of each execution, as SQLAlchemy's own execution does.
+- `compile(for_executemany=True)`, which SQLAlchemy's execution passes for many parameter sets: without it an INSERT
+  compiled for PostgreSQL carries an implicit `RETURNING id` (for one row's primary key) that executemany discards.
+
+If an upgrade of SQLAlchemy renames or changes one of them, tests/hotpath/test_contract.py fails: it runs every
+prebuilt statement through the hot path and through SQLAlchemy and compares the SQL, the bound values and the rows.
+"""
+
+import sqlalchemy as sa
+
+
+def compile_statement(statement, dialect, column_keys: tuple[str, ...] | None, many: bool) -> sa.Compiled:
+    """Compile a statement as SQLAlchemy's execution would for these columns (a bare INSERT) and executemany."""
+    return statement.compile(dialect=dialect, column_keys=column_keys, for_executemany=many)
+
+
+def bind_names(compiled: sa.Compiled) -> dict:
+    """Return {parameter name: BindParameter} of a compiled statement."""
+    return {name: bind for bind, name in compiled.bind_names.items()}
+
+
+def positional_names(compiled: sa.Compiled) -> tuple[str, ...] | None:
+    """Return the parameter names in the order a positional paramstyle sends them (None for a named paramstyle)."""
+    return tuple(compiled.positiontup) if compiled.positiontup else None
+
+
+def prefetched_defaults(compiled: sa.Compiled) -> dict:
+    """Return {column key: default} of the Python-side defaults (INSERT) and onupdates (UPDATE) to fill in."""
+    found = {column.key: column.default.arg for column in compiled.insert_prefetch}
+    found.update({column.key: column.onupdate.arg for column in compiled.update_prefetch})
+    return found
+
+
+def is_bare_insert(statement) -> bool:
+    """Tell whether a statement is an INSERT without VALUES of its own (its columns come from the parameters)."""
+    return isinstance(statement, sa.Insert) and not statement._values
