@@ -8,7 +8,8 @@ versions differ, retries after a refusal, and the offline start a charger replay
 import pytest
 
 from autocharge.db import utcnow, writing
-from autocharge.models import LocalAuthList, Transaction
+from autocharge.extensions import db
+from autocharge.models import Charger, LocalAuthList, Transaction
 from autocharge.services import local_auth, users, vehicles
 from autocharge.services.identifiers import Identifier
 from autocharge.simulator import Simulator
@@ -136,6 +137,8 @@ def test_changes_wait_for_an_offline_charger_then_arrive(sims, in_db, listing, d
     sim = online(sims(version))
     synced(in_db, listing, sim)
     sim.close()
+    # The server must have seen the socket close first, or it sends the changes to the closing socket.
+    eventually(lambda: not in_db(lambda: db.session.get(Charger, listing).online), 10)
     in_db(lambda: users.add_tag(driver, "BEEF02"))
     in_db(lambda: vehicles.retire_vehicle(paired))
     eventually(lambda: in_db(lambda: local_auth.pending_count(local_auth.state(listing))) == 2)

@@ -131,7 +131,7 @@ def test_detail_shows_vehicle_origin_and_meter_samples(logged_in, sessions):
         "70 %",
     ):
         assert text in html
-    assert html.count("<tr><td>") == 3  # three meter samples
+    assert html.count('<tr><td class="nowrap">') == 3  # three meter samples
 
 
 def test_detail_chart_ends_at_the_stop_reading_like_the_energy(logged_in, sessions):
