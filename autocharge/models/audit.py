@@ -13,8 +13,6 @@ from .statuses import Actor, stored_as
 if TYPE_CHECKING:
     from .admin import Admin
 
-ACTORS = tuple(Actor)
-
 
 class AuditEvent(db.Model):
     """Who did what to which record, and when."""

@@ -9,8 +9,6 @@ from ..db import utcnow
 from ..extensions import db
 from .statuses import CommandState, stored_as
 
-COMMAND_STATES = tuple(CommandState)
-
 
 class ChargerCommand(db.Model):
     """A call for a charger whose socket another process holds: that process sends it and stores the outcome.

@@ -15,8 +15,6 @@ if TYPE_CHECKING:
     from .charger import Charger
     from .vehicle import Vehicle
 
-PAIRING_STATES = tuple(PairingState)
-
 
 class PairingSession(db.Model):
     """An admin waiting for a charger to report a vehicle's identifier."""

@@ -14,8 +14,6 @@ if TYPE_CHECKING:
     from .charger import Charger
     from .user import User
 
-VEHICLE_STATUSES = tuple(VehicleStatus)
-
 
 class Vehicle(db.Model):
     """A driver's EV; its identifier is empty until paired and never edited after."""

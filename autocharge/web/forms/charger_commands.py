@@ -59,10 +59,9 @@ class StopForm(CommandForm):
 
 
 class ResetForm(CommandForm):
-    """Reset the charger: Soft, or Hard once `confirmed` (the confirmation page's form, or htmx's hx-vals)."""
+    """Reset the charger: Soft, or Hard (once confirmed: web.helpers.confirmed reads the form's `confirmed`)."""
 
     kind = text(default="Soft")
-    confirmed = text()
 
     def arguments(self, charger: Charger) -> dict:
         """Return the kind of reset."""
