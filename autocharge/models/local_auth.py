@@ -42,6 +42,9 @@ class LocalAuthChange(db.Model):
     """
 
     __tablename__ = "local_auth_change"
+    # Chargers remember the last change id they have, and delivered rows are deleted: on SQLite a plain rowid would
+    # hand a deleted id out again, and a change with it would never be sent. AUTOINCREMENT never reuses one.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # "vehicle" (12-hex identifier) or "rfid" (upper-case tag)

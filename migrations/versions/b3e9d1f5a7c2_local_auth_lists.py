@@ -46,6 +46,7 @@ def upgrade():
         sa.Column("status", sa.String(length=10), nullable=True),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_local_auth_change")),
+        sqlite_autoincrement=True,  # ids never come back after the delivered rows are deleted (see the model)
     )
 
 

@@ -123,3 +123,15 @@ def test_a_resync_needs_the_list_turned_on(app):
     local_auth.set_enabled(cp1, True)
     local_auth.record(cp1, needs_full=False)
     assert local_auth.request_full(cp1).needs_full
+
+
+def test_a_change_after_the_delivered_ones_are_forgotten_gets_a_new_id(app, jane):
+    cp1 = chargers.add_charger("CP-1").id
+    local_auth.set_enabled(cp1, True)
+    delivered = local_auth.last_change_id()
+    local_auth.record(cp1, needs_full=False, synced_change_id=delivered)
+    assert local_auth.forget_delivered() == 1 and changes() == []
+    users.set_status(jane, "blocked")
+    # A reused id (SQLite's plain rowid) would look delivered already, and the block would never reach the charger.
+    assert local_auth.last_change_id() > delivered
+    assert local_auth.pending_count(local_auth.state(cp1)) == 1
