@@ -18,7 +18,9 @@ $(UV): | $(BIN)/activate
 	awk '/^uv==/ {p = 1; print; next} p && /^ +--hash/ {print; next} {p = 0}' requirements.txt > $(VENV)/uv.txt
 	$(BIN)/pip install -q --disable-pip-version-check --require-hashes --no-deps -r $(VENV)/uv.txt
 
-SYNC := $(UV) pip sync -q --require-hashes --python $(BIN)/python
+# --compile-bytecode: uv installs no .pyc by default, and with PYTHONDONTWRITEBYTECODE set (as on the CI machine) every
+# process then compiled ~800 modules from source: ~2 s per server start, the suite's main cost (see README, Tests).
+SYNC := $(UV) pip sync -q --require-hashes --compile-bytecode --python $(BIN)/python
 
 $(VENV)/.run-deps: requirements.txt | $(UV)
 	$(SYNC) requirements.txt
@@ -67,7 +69,10 @@ nginx:
 # Most tests wait on a real server subprocess or a browser, so four workers fit even on two cores.
 PYTEST_ARGS ?= -n 4 --durations=15
 
+# The project's own modules compiled once up front: every test worker and server subprocess reads them (compileall
+# writes .pyc even where PYTHONDONTWRITEBYTECODE keeps imports from doing it).
 test: $(VENV)/.dev-deps browser nginx
+	$(BIN)/python -m compileall -q autocharge tests migrations bench app.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-deps
