@@ -25,6 +25,9 @@ DEFAULTS = {
     "AUTOCHARGE_MAX_PENDING_CHARGERS": 100,  # unknown chargers registered as pending, at most, waiting for an admin
     "AUTOCHARGE_PENDING_PER_MINUTE": 10,  # new pending chargers per minute, at most (per process)
     "AUTOCHARGE_CHARGER_AUTH_DELAY_MAX": 60,  # seconds: longest wait imposed after repeated wrong charger passwords
+    # Werkzeug's method for admin password hashes (its default, scrypt: ~200 ms, 32 MiB). Existing hashes name their own
+    # method, so a change applies to new passwords only. The tests set a cheap one: they hash thousands of passwords.
+    "AUTOCHARGE_PASSWORD_METHOD": "scrypt",
     "AUTOCHARGE_PASSWORD_CHECKS": 2,  # admin password hashes computed at once (~32 MiB each); more wait their turn
     # A process that stops renewing its lease for this long counts as dead: another one marks its chargers offline
     # and fails their commands (csms/lease.py). Renewed every quarter of it, so a crash shows within 1.25 times it.

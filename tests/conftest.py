@@ -108,9 +108,13 @@ def sqlite_url(tmp_path, sqlite_template) -> str:
     return f"sqlite:///{path}"
 
 
+# Admin password hashes in tests: a scrypt hash costs ~200 ms, and nearly every web test creates an admin and logs in.
+CHEAP_PASSWORDS = {"AUTOCHARGE_PASSWORD_METHOD": "pbkdf2:sha256:1000"}
+
+
 def make_app(url: str, **config):
     """Create an app for tests on the database at `url`."""
-    settings = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url}
+    settings = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url, **CHEAP_PASSWORDS}
     settings.update(config)
     return create_app(settings)
 
@@ -153,7 +157,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ocpp"
         self.log_path = log_path
-        self.env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", **(env or {})}
+        self.env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", **CHEAP_PASSWORDS, **(env or {})}
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "LiveServer":

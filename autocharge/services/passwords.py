@@ -36,7 +36,8 @@ def _offload(fn, *args, kind: str = "admin"):
 
 def hash_password(password: str) -> str:
     """Return a slow salted hash of `password`."""
-    return _offload(generate_password_hash, password)
+    method = current_app.config["AUTOCHARGE_PASSWORD_METHOD"] if has_app_context() else "scrypt"
+    return _offload(generate_password_hash, password, method)
 
 
 def check_password(stored_hash: str, password: str) -> bool:
