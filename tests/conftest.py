@@ -1,8 +1,11 @@
 """Shared fixtures: a migrated database per test (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
 the app, its test client, and the real gevent server in a subprocess."""
 
+import ctypes
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +24,7 @@ from autocharge import create_app
 from autocharge.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
+PR_SET_CHILD_SUBREAPER = 36  # prctl(2)
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -176,29 +180,33 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """The real gevent server (`python app.py`) in a subprocess, on a free port."""
+    """The real gevent server (`python app.py`) in a process of its own, on a free port.
 
-    def __init__(self, database_url: str, log_path: Path, env: dict | None = None):
+    With `forks` (the worker's ServerForks) the process is forked from a parent that has imported the app already,
+    else started cold with subprocess.
+    """
+
+    def __init__(self, database_url: str, log_path: Path, env: dict | None = None, forks: "ServerForks | None" = None):
         self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ocpp"
         self.log_path = log_path
         self.env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", **CHEAP_PASSWORDS, **(env or {})}
-        self.proc: subprocess.Popen | None = None
+        self.forks = forks
+        self.proc: subprocess.Popen | ForkedServer | None = None
 
     def start(self) -> "LiveServer":
         """Start the server and wait until it accepts connections."""
-        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        # A cold start imports gevent, Flask and the ocpp schemas: ~1 s when quiet, but on two cores shared by four
-        # workers and their browsers it has taken over 20 s.
+        args = ["--host", "127.0.0.1", "--port", str(self.port)]
+        if self.forks is not None:
+            self.proc = self.forks.start(args, self.env, self.log_path)
+        else:
+            with open(self.log_path, "ab") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=self.env, stdout=log, stderr=log
+                )
+        # A forked server listens within ~0.2 s, a cold one after ~1.5 s; a busy machine has taken 20 s for a cold one.
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -207,7 +215,7 @@ class LiveServer:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return self
             except OSError:
-                time.sleep(0.05)
+                time.sleep(0.02)
         raise RuntimeError(f"server did not start: {self.log_path.read_text()}")
 
     def stop(self) -> None:
@@ -219,7 +227,6 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
 
     def restart(self) -> None:
         """Stop and start the server again on the same port and database."""
@@ -237,13 +244,92 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
+class ForkedServer:
+    """A server forked by ServerForks, seen like a subprocess.Popen: pid, poll, wait, terminate, kill, returncode."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        """Return the exit status, or None while it runs."""
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the exit (raise subprocess.TimeoutExpired after `timeout` seconds); return its status."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"server {self.pid}", timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        """Signal the server unless it has exited."""
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        """Ask the server to stop (SIGTERM)."""
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """Kill the server (SIGKILL)."""
+        self.send_signal(signal.SIGKILL)
+
+
+class ServerForks:
+    """The worker's tests/server_forks.py process, which forks live servers with the app already imported."""
+
+    def __init__(self):
+        # The forked servers leave their parent and become this process's children, so it can wait for them.
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "server_forks.py")],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def start(self, args: list[str], env: dict, log_path: Path) -> ForkedServer:
+        """Fork a server running `app.py ARGS` with `env`, its output in `log_path`."""
+        request = {"args": args, "env": env, "cwd": str(ROOT), "log": str(log_path)}
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"tests/server_forks.py ended (status {self.proc.wait()})")
+        return ForkedServer(int(line))
+
+    def close(self) -> None:
+        """End the forking process (the servers it started are stopped by their tests)."""
+        self.proc.stdin.close()
+        self.proc.wait(10)
+        self.proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def server_forks():
+    """Return the worker's ServerForks."""
+    forks = ServerForks()
+    yield forks
+    forks.close()
+
+
 @pytest.fixture
-def live_server_factory(tmp_path, request):
+def live_server_factory(tmp_path, request, server_forks):
     """Return a function that starts the real server on a database URL (with extra environment)."""
     servers: list[LiveServer] = []
 
     def start(database_url: str, **env) -> LiveServer:
-        server = LiveServer(database_url, tmp_path / f"server{len(servers)}.log", {k: str(v) for k, v in env.items()})
+        environment = {k: str(v) for k, v in env.items()}
+        server = LiveServer(database_url, tmp_path / f"server{len(servers)}.log", environment, server_forks)
         servers.append(server)
         return server.start()
 

@@ -1,0 +1,109 @@
+"""A warm parent of the tests' live servers: it imports the app once, then forks a fresh server per request.
+
+`python app.py` spends ~1.5 s importing gevent, Flask, SQLAlchemy and the app before it listens (several seconds on a
+busy machine), and some 500 tests start one. This process (one per test worker, tests/conftest.py starts it) has
+made those imports; for each request, a JSON line on stdin naming the environment, working directory, arguments and
+log file, it forks a child that runs app.py as `python app.py ARGS` would: its own process, environment, settings,
+database, PROCESS_ID and exit status. Nothing is shared between two servers but the imported code.
+
+The child is forked twice, so that it becomes a child of the test worker (a child subreaper): the worker waits for it,
+signals it and reads its exit status as with subprocess. The pid goes back on stdout, one line per request.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()  # as app.py does first: everything imported below sees the patched modules
+
+import json  # noqa: E402
+import os  # noqa: E402
+import runpy  # noqa: E402
+import sys  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+sys.path.insert(0, str(ROOT))  # as for `python app.py`, whose folder is on the path
+
+# What app.py and a server's start import, so the children need not: the app and its lazy imports, both dialects.
+import psycopg  # noqa: E402, F401
+import sqlalchemy.dialects.postgresql.psycopg  # noqa: E402, F401
+import sqlalchemy.dialects.sqlite.pysqlite  # noqa: E402, F401
+
+import autocharge  # noqa: E402, F401
+from autocharge import cli, health, models, schema, server  # noqa: E402, F401
+from autocharge.csms import (  # noqa: E402, F401
+    background,
+    last_seen,
+    lease,
+    link,
+    local_lists,
+    outbox,
+    registry,
+    remote,
+    transport,
+    wakeup,
+)
+from autocharge.web import register_blueprints  # noqa: E402, F401
+
+
+def serve(request: dict) -> None:
+    """Become the server the request describes (in the grandchild); never return."""
+    code = 0
+    try:
+        log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        os.close(null)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request["cwd"])
+        registry.PROCESS_ID = uuid.uuid4().hex[:12]  # made at import, in this parent: each process has its own
+        sys.argv = [str(APP), *request["args"]]
+        runpy.run_path(str(APP), run_name="__main__")
+    except SystemExit as exc:  # as the interpreter does with sys.exit(): a message goes to stderr, status 1
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def fork(request: dict) -> int:
+    """Start the server of `request` as a grandchild that leaves this process; return its pid."""
+    read, write = os.pipe()
+    middle = os.fork()
+    if middle == 0:
+        os.close(read)
+        pid = os.fork()
+        if pid == 0:
+            os.close(write)
+            serve(request)
+        os.write(write, f"{pid}\n".encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        pid = int(pipe.readline())
+    os.waitpid(middle, 0)  # once the middle child is gone, the grandchild belongs to the subreaper
+    return pid
+
+
+def main() -> None:
+    """Answer each request line with the pid of the server it started, until stdin closes."""
+    for line in sys.stdin:
+        sys.stdout.write(f"{fork(json.loads(line))}\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
