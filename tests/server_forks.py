@@ -79,13 +79,19 @@ def serve(request: dict) -> None:
         os._exit(code)
 
 
+# The unpatched fork and waitpid: gevent's would start a hub and a SIGCHLD watcher here, which would reap the middle
+# child behind our back; this parent never runs a hub, so each server starts its own as a fresh process does.
+_fork = monkey.get_original("os", "fork")
+_waitpid = monkey.get_original("os", "waitpid")
+
+
 def fork(request: dict) -> int:
     """Start the server of `request` as a grandchild that leaves this process; return its pid."""
     read, write = os.pipe()
-    middle = os.fork()
+    middle = _fork()
     if middle == 0:
         os.close(read)
-        pid = os.fork()
+        pid = _fork()
         if pid == 0:
             os.close(write)
             serve(request)
@@ -94,7 +100,7 @@ def fork(request: dict) -> int:
     os.close(write)
     with os.fdopen(read) as pipe:
         pid = int(pipe.readline())
-    os.waitpid(middle, 0)  # once the middle child is gone, the grandchild belongs to the subreaper
+    _waitpid(middle, 0)  # once the middle child is gone, the grandchild belongs to the subreaper
     return pid
 
 
