@@ -16,7 +16,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Create the app: defaults, then instance/config.py, then the environment, then `config`."""
+    """Create the app: defaults, then instance/config.py, then the environment; or, given `config`, defaults and it.
+
+    A given `config` (tests, benchmarks) is hermetic: no instance/config.py or environment variable of the machine
+    running them changes it.
+    """
     app = Flask(
         __name__,
         instance_path=os.path.join(ROOT, "instance"),
@@ -25,9 +29,10 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder=os.path.join(ROOT, "static"),
     )
     app.config.from_mapping(defaults.DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
-    app.config.update(defaults.from_environment())
-    if config:
+    if config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(defaults.from_environment())
+    else:
         app.config.update(config)
     _fill_defaults(app)
 

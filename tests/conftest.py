@@ -141,6 +141,15 @@ class CompiledTemplates(jinja2.BytecodeCache):
 TEMPLATES = CompiledTemplates()
 
 
+def app_from_environment(monkeypatch, url: str, **env):
+    """Create an app as `python app.py` does, from the environment: DATABASE_URL `url`, test secrets, and `env`."""
+    for name, value in {"DATABASE_URL": url, "SECRET_KEY": "test", **CHEAP_PASSWORDS, **env}.items():
+        monkeypatch.setenv(name, str(value))
+    app = create_app()
+    app.jinja_env.bytecode_cache = TEMPLATES
+    return app
+
+
 def make_app(url: str, **config):
     """Create an app for tests on the database at `url`."""
     settings = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": url, **CHEAP_PASSWORDS}

@@ -133,10 +133,9 @@ def test_no_page_has_inline_script_or_style(logged_in):
 
 @pytest.mark.parametrize(("setting", "expected"), [("Strict", "SameSite=Strict"), ("lax", "SameSite=Lax")])
 def test_same_site_comes_from_the_environment(database_url, monkeypatch, setting, expected):
-    from conftest import make_app
+    from conftest import app_from_environment
 
-    monkeypatch.setenv("AUTOCHARGE_COOKIE_SAMESITE", setting)
-    app = make_app(database_url)
+    app = app_from_environment(monkeypatch, database_url, AUTOCHARGE_COOKIE_SAMESITE=setting)
     response = app.test_client().get("/login")
     assert expected in response.headers["Set-Cookie"]
     with app.app_context():

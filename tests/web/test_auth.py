@@ -4,7 +4,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from conftest import make_app
+from conftest import app_from_environment, make_app
 
 from autocharge.extensions import db
 from autocharge.models import LoginFailure
@@ -172,8 +172,7 @@ def test_forwarded_address_counts_only_behind_trusted_proxies(database_url, prox
 
 @pytest.mark.parametrize(("setting", "secure"), [("0", False), ("1", True)])
 def test_the_session_cookie_is_secure_when_the_environment_says_so(monkeypatch, database_url, setting, secure):
-    monkeypatch.setenv("AUTOCHARGE_SECURE_COOKIES", setting)
-    app = make_app(database_url)
+    app = app_from_environment(monkeypatch, database_url, AUTOCHARGE_SECURE_COOKIES=setting)
     with app.app_context():
         admins.create_admin("secure@example.com", "long enough password")
     client = app.test_client()
