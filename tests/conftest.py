@@ -181,6 +181,22 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def eventually(check: Callable[[], Any], timeout: float = 5.0, what: str | Callable[[], str] = "condition") -> Any:
+    """Return check()'s first truthy result, polling until `timeout` seconds; fail saying `what` never came.
+
+    The one way the tests wait for another process or thread; `what` may be a function, called only on failure (to
+    show a server's output as it was at the end).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what() if callable(what) else what}")
+        time.sleep(0.02)
+
+
 def free_port() -> int:
     """Return a TCP port nobody listens on now."""
     with socket.socket() as s:
@@ -216,16 +232,18 @@ class LiveServer:
                     [sys.executable, str(ROOT / "app.py"), *args], cwd=ROOT, env=self.env, stdout=log, stderr=log
                 )
         # A forked server listens within ~0.2 s, a cold one after ~1.5 s; a busy machine has taken 20 s for a cold one.
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError(f"server did not start: {self.log_path.read_text()}")
+        eventually(self._listening, 60, lambda: f"the server to listen: {self.output()}")
+        return self
+
+    def _listening(self) -> bool:
+        """Tell whether the server accepts connections (raise if it exited)."""
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"server exited: {self.output()}")
+        try:
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL)."""

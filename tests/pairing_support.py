@@ -176,12 +176,12 @@ class BackOffice:
 
     def wait_status(self, session_id: int, text: str, timeout: float = 10) -> str:
         """Poll the status partial until it contains `text`; return it."""
-        import time
+        from conftest import eventually
 
-        deadline = time.monotonic() + timeout
-        while True:
-            html = self.status(session_id)
-            if text in html:
-                return html
-            assert time.monotonic() < deadline, f"{text!r} never appeared in the status partial:\n{html}"
-            time.sleep(0.05)
+        shown = [""]
+
+        def showing() -> str | None:
+            shown[0] = self.status(session_id)
+            return shown[0] if text in shown[0] else None
+
+        return eventually(showing, timeout, lambda: f"{text!r} in the status partial:\n{shown[0]}")

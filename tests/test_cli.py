@@ -5,12 +5,11 @@ import re
 import shlex
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 import sqlalchemy as sa
-from conftest import ROOT, free_port, make_app  # the root conftest (tests/ is on sys.path)
+from conftest import ROOT, eventually, free_port, make_app  # the root conftest (tests/ is on sys.path)
 
 from autocharge.extensions import db
 from autocharge.models import Admin, Charger
@@ -171,11 +170,9 @@ def _get(url: str) -> None:
 
 def _wait_for(server, text: str, timeout: float = 20) -> str:
     """Wait until the server has printed `text`; return all it printed."""
-    deadline = time.monotonic() + timeout
-    while text not in (output := server.output()):
-        assert time.monotonic() < deadline, f"no {text!r} in: {output}"
-        time.sleep(0.05)
-    return output
+    return eventually(
+        lambda: text in server.output() and server.output(), timeout, lambda: f"{text!r} in: {server.output()}"
+    )
 
 
 def test_first_start_prints_a_password_command_that_works_as_printed(live_server_factory, database_url):

@@ -1,6 +1,6 @@
 """Helpers of the pairing integration tests."""
 
-import time
+from conftest import eventually
 
 PASSWORD = "correct horse battery"  # of the admins the tests log in as
 
@@ -12,12 +12,8 @@ def id_status(answer: dict) -> str:
 
 
 def wait_until(check, timeout: float = 10, what: str = "condition"):
-    """Poll `check()` until it returns something truthy; return it."""
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return result
+    """Poll `check()` until it returns something truthy; return it (conftest's eventually, with 10 s)."""
+    return eventually(check, timeout, what)
 
 
 def one(fetch, model, *where):

@@ -1,12 +1,11 @@
-"""Helpers of the OCPP integration tests: a raw OCPP-J client, Basic auth headers, polling."""
+"""Helpers of the OCPP integration tests: a raw OCPP-J client, Basic auth headers (and eventually, from conftest)."""
 
 import base64
 import json
-import time
 import uuid
-from collections.abc import Callable
 
 import websocket
+from conftest import eventually  # noqa: F401  (the tests' one way to wait, also imported from here)
 
 TAG = "TAG1"
 VID = "0A1B2C3D4E5F"  # a paired vehicle's Auto Charge identifier
@@ -78,14 +77,3 @@ class RawCharger:
 def basic(user: str, password: str) -> str:
     """Return an HTTP Basic Authorization header line."""
     return "Authorization: Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def eventually(check: Callable[[], object], timeout: float = 5.0):
-    """Return check()'s first truthy result, polling until `timeout`; fail if it never comes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            assert value, "condition not met in time"
-            return value
-        time.sleep(0.05)

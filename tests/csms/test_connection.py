@@ -10,7 +10,7 @@ from autocharge.services import chargers
 from .support import BOOT, RawCharger, eventually
 
 
-def test_reconnect_replaces_the_stale_socket_and_stays_online(connect, charger, fetch):
+def test_reconnect_replaces_the_stale_socket_and_stays_online(live_server, connect, charger, fetch):
     old = connect()
     old.result("BootNotification", BOOT["1.6"])
     first_id = fetch(Charger)[0].connection_id
@@ -18,7 +18,7 @@ def test_reconnect_replaces_the_stale_socket_and_stays_online(connect, charger, 
     assert old.ws.recv() == ""  # the server closed the old socket
     assert not old.connected
     assert new.result("Heartbeat", {})["currentTime"]
-    time.sleep(0.3)  # let the old socket's teardown run on the server
+    eventually(lambda: "CP-1 disconnected" in live_server.output())  # the old socket's teardown has run
     [row] = fetch(Charger)
     assert row.online and row.connection_id not in (None, first_id)
 

@@ -5,12 +5,11 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import free_port
+from conftest import eventually, free_port
 
 from autocharge.extensions import db
 from autocharge.models import Transaction
@@ -100,10 +99,8 @@ class Output:
 
     def wait_for(self, text: str, count: int = 1, timeout: float = 30) -> None:
         """Wait until `count` lines contain `text`."""
-        deadline = time.monotonic() + timeout
-        while sum(text in line for line in self.lines) < count:
-            assert time.monotonic() < deadline, f"no {count} x {text!r} in: {''.join(self.lines)}"
-            time.sleep(0.05)
+        seen = lambda: sum(text in line for line in self.lines) >= count  # noqa: E731
+        eventually(seen, timeout, lambda: f"{count} x {text!r} in: {''.join(self.lines)}")
 
 
 def test_stay_follows_the_back_office(live_server_factory, database_url, charger_id, in_db):
