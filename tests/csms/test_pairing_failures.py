@@ -16,8 +16,6 @@ from autocharge.simulator import Simulator
 
 from .pairing_helpers import PASSWORD, id_status, one, wait_until
 
-pytest_plugins = ["csms.pairing_fixtures"]
-
 VID = "0A1B2C3D4E5F"
 
 

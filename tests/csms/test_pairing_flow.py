@@ -10,8 +10,6 @@ from autocharge.models import PairingSession, Transaction, Vehicle
 
 from .pairing_helpers import id_status, one
 
-pytest_plugins = ["csms.pairing_fixtures"]
-
 VID = "0A1B2C3D4E5F"
 PLUGGED = {"1.6": "Connector went Preparing", "2.0.1": "Cable plugged in (connector Occupied)"}
 

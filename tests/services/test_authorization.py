@@ -5,8 +5,6 @@ from pairing_support import VID, remote_start
 
 from autocharge.services import authorization, pairing, users, vehicles
 
-pytest_plugins = ["pairing_fixtures"]
-
 
 @pytest.fixture
 def paired(driver, charger):

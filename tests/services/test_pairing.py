@@ -14,8 +14,6 @@ from autocharge.models import PairingSession, UnknownIdentifier
 from autocharge.services import NotFound, ServiceError, authorization, chargers, pairing, users, vehicles
 from autocharge.services.identifiers import Identifier
 
-pytest_plugins = ["pairing_fixtures"]
-
 
 @pytest.fixture
 def vehicle(driver):

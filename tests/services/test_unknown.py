@@ -9,8 +9,6 @@ from autocharge.extensions import db
 from autocharge.models import AuditEvent, UnknownIdentifier
 from autocharge.services import NotFound, ServiceError, authorization, pairing, unknown, vehicles
 
-pytest_plugins = ["pairing_fixtures"]
-
 
 @pytest.fixture
 def refused(charger):

@@ -11,8 +11,6 @@ from autocharge.models import UnknownIdentifier, Vehicle
 from autocharge.services import ServiceError, authorization, pairing, vehicles
 from autocharge.services.identifiers import Identifier
 
-pytest_plugins = ["pairing_fixtures"]
-
 
 @pytest.mark.parametrize(
     ("raw", "shown", "key"),

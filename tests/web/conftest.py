@@ -11,6 +11,8 @@ from conftest import make_app  # the root conftest (tests/ is on sys.path)
 from autocharge.extensions import db
 from autocharge.services import admins
 
+from .tables_fixtures import fleet  # noqa: F401  (the table tests' data, a fixture of every web test)
+
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct horse battery"
 TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')

@@ -1,4 +1,7 @@
-"""Data for the table tests: two chargers, three users (one with paired vehicles), sessions of every origin."""
+"""Data for the table tests: two chargers, three users (one with paired vehicles), sessions of every origin.
+
+The `fleet` fixture reaches every web test through tests/web/conftest.py; import only the constants from here.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta

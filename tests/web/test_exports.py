@@ -6,7 +6,7 @@ import io
 import pytest
 
 from autocharge.services import exports, users
-from web.tables_fixtures import IDENT_A, IDENT_B, fleet, identifier_forms  # noqa: F401  (fixture)
+from web.tables_fixtures import IDENT_A, IDENT_B, identifier_forms
 
 FORBIDDEN = [*identifier_forms(IDENT_A), *identifier_forms(IDENT_B), "04A1B2C3", "APP0123456789AB", "GARBAGE"]
 

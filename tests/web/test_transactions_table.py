@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from autocharge.extensions import db
 from autocharge.models import Admin, AuditEvent
-from web.tables_fixtures import IDENT_A, fleet  # noqa: F401  (fixture)
+from web.tables_fixtures import IDENT_A
 
 
 def ids(html: str) -> list[int]:

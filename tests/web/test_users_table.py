@@ -4,8 +4,6 @@ import re
 
 import pytest
 
-from web.tables_fixtures import fleet  # noqa: F401  (fixture)
-
 
 def names(html: str) -> list[str]:
     """Return the user names of the table's rows, top to bottom."""
