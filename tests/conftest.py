@@ -62,13 +62,23 @@ def postgresql_url() -> str:
     admin.dispose()
 
 
+_EMPTY: dict[str, str] = {}  # PostgreSQL URL -> the statements that empty its tables and restart its ids
+
+
 def _truncate(url: str) -> None:
-    """Empty every table of the PostgreSQL test database and restart its ids."""
-    engine = sa.create_engine(url)
+    """Empty every table of the PostgreSQL test database and restart its ids.
+
+    DELETE, children first, in one round trip: TRUNCATE of the ~20 tables took ~400 ms per test on the busy CI
+    machine (it rewrites every table's files), these DELETEs of a test's few rows take ~1 ms.
+    """
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.begin() as conn:
-        tables = [t for t in db.metadata.sorted_tables]
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        if url not in _EMPTY:
+            deletes = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]
+            query = sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+            restarts = [f'ALTER SEQUENCE "{name}" RESTART' for name in conn.scalars(query)]
+            _EMPTY[url] = "; ".join(deletes + restarts)
+        conn.exec_driver_sql(_EMPTY[url])
     engine.dispose()
 
 
