@@ -66,8 +66,9 @@ nginx:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
 	  else echo "Install nginx (apt-get install nginx) for the deploy tests" >&2; exit 1; fi; }
 
-# Most tests wait on a real server subprocess or a browser, so four workers fit even on two cores.
-PYTEST_ARGS ?= -n 4 --durations=15
+# Many tests wait on a server process or a browser, so four workers fit even on two cores. The 25 slowest phases are
+# printed (CI too), so a test that grows slow shows.
+PYTEST_ARGS ?= -n 4 --durations=25
 
 # The project's own modules compiled once up front: every test worker and server subprocess reads them (compileall
 # writes .pyc even where PYTHONDONTWRITEBYTECODE keeps imports from doing it).
