@@ -23,7 +23,7 @@ from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
-sys.path.insert(0, str(ROOT))  # as for `python app.py`, whose folder is on the path
+sys.path[0] = str(ROOT)  # the path of `python app.py` (its folder first), not this script's folder tests/
 
 # What app.py and a server's start import, so the children need not: the app and its lazy imports, both dialects.
 import psycopg  # noqa: E402, F401
