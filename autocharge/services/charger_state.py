@@ -9,8 +9,8 @@ from ..db import utcnow, writing
 from ..extensions import db
 from ..hotpath import chargers as hot
 from ..models import Connector
-from ..models.statuses import ConnectorStatus, Registration
-from . import pairing
+from ..models.statuses import ChargerEventKind, ConnectorStatus, Registration
+from . import charger_events, pairing
 
 log = logging.getLogger("autocharge.ocpp")
 
@@ -29,11 +29,26 @@ def boot(
     serial: str | None = None,
     firmware: str | None = None,
     ocpp_version: str | None = None,
+    charge_box_id: str = "",
+    reason: str | None = None,
 ) -> str:
-    """Store what a BootNotification told about the charger; return its registration (pending/accepted/rejected)."""
+    """Store what a BootNotification told about the charger; return its registration (pending/accepted/rejected).
+
+    The boot is also kept among the charger's events (a write of its own: never one added to the hot path's).
+    """
     details = (_limit(vendor), _limit(model), _limit(serial), _limit(firmware), ocpp_version)
     with writing():
-        return hot.boot(charger_id, *details, now=utcnow()) or Registration.REJECTED
+        registration = hot.boot(charger_id, *details, now=utcnow()) or Registration.REJECTED
+    what = " ".join(filter(None, (vendor, model))) or "unnamed charger"
+    said = f"Booted{f' ({reason})' if reason else ''}: {what}, firmware {firmware or 'not given'}, OCPP {ocpp_version}"
+    charger_events.note(
+        charger_id,
+        charge_box_id or str(charger_id),
+        ChargerEventKind.BOOT,
+        f"{said}; answered {registration}.",
+        warning=registration != Registration.ACCEPTED,
+    )
+    return registration
 
 
 def boot_interval(registration: str) -> int:
