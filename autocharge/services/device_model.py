@@ -177,6 +177,16 @@ class Variable:
     attributes: list
     characteristics: dict
 
+    @property
+    def actual(self) -> dict | None:
+        """Return the Actual attribute (the one without a type is Actual), if reported."""
+        return next((a for a in self.attributes if a.get("type", "Actual") == "Actual"), None)
+
+    @property
+    def others(self) -> list[dict]:
+        """Return the attributes besides Actual (Target, MinSet, MaxSet)."""
+        return [a for a in self.attributes if a.get("type", "Actual") != "Actual"]
+
     @classmethod
     def of(cls, row: DeviceVariable) -> "Variable":
         """Read a stored row."""
