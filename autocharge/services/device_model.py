@@ -8,7 +8,7 @@ A charger answers one part at a time on its socket, so the parts of one charger 
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -21,6 +21,7 @@ from . import ServiceError, charger_events, paging
 PER_PAGE = 25
 BASES = ("FullInventory", "ConfigurationInventory", "SummaryInventory")
 MAX_VALUE = 2500
+WAIT = timedelta(minutes=2)  # how long the page waits for a report asked for (a big one comes in many parts)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,14 @@ class ModelPage:
     number: int
     has_next: bool
     search: str
+
+    @property
+    def waiting(self) -> bool:
+        """Tell whether a report asked for in the last WAIT has not come in yet (the panel then refreshes)."""
+        row = self.report
+        if row is None or not row.last_request_id or row.request_id == row.last_request_id:
+            return False
+        return row.requested_at is not None and utcnow() - row.requested_at < WAIT
 
 
 def report(charger_id: int) -> DeviceReport | None:

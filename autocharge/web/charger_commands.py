@@ -187,5 +187,10 @@ def set_variable(charger_id: int):
 @bp.route("/<int:charger_id>/device-model/report", methods=["POST"])
 @allow("operator")
 def base_report(charger_id: int):
-    """Ask a 2.0.1 charger for its device model; it arrives in parts and is shown once complete."""
-    return _command(charger_id, BaseReportForm, commands.get_base_report)
+    """Ask a 2.0.1 charger for its device model; it arrives in parts and is shown once complete.
+
+    With htmx the device model panel hears of it (HX-Trigger) and refreshes itself until the report is in.
+    """
+    response = _command(charger_id, BaseReportForm, commands.get_base_report)
+    response.headers["HX-Trigger"] = "deviceModelRequested"
+    return response
