@@ -23,6 +23,7 @@ LIMIT_VARIABLES = (
     ("Enabled", None, "enabled"),
     ("Entries", "MaxSet", "max_entries"),
     ("ItemsPerMessage", None, "per_message"),
+    ("BytesPerMessage", None, "bytes_per_message"),
 )
 
 

@@ -207,7 +207,7 @@ class Variable:
         )
 
 
-def values(charger_id: int, component: str, names: tuple[str, ...]) -> dict[str, dict]:
+def device_values(charger_id: int, component: str, names: tuple[str, ...]) -> dict[str, dict]:
     """Return the model shown's variables of one component (no instance, no EVSE): name -> {attribute type: value}."""
     row = report(charger_id)
     if row is None or row.request_id is None:
@@ -228,3 +228,21 @@ def values(charger_id: int, component: str, names: tuple[str, ...]) -> dict[str,
 def _cut(value, size: int) -> str | None:
     """Return a value as text cut to its column, None staying None."""
     return None if value is None else str(value)[:size]
+
+
+# LocalAuthListCtrlr variables a local list sync needs: (variable, attribute type, the sync's name for it).
+LOCAL_LIST_LIMITS = (
+    ("Entries", "MaxSet", "max_entries"),
+    ("ItemsPerMessage", "Actual", "per_message"),
+    ("BytesPerMessage", "Actual", "bytes_per_message"),
+)
+
+
+def local_list_limits(charger_id: int, values: dict) -> dict:
+    """Return the local list limits read from the station, each one it did not give taken from its device model."""
+    missing = [row for row in LOCAL_LIST_LIMITS if values.get(row[2]) in (None, "")]
+    if not missing:
+        return values
+    known = device_values(charger_id, "LocalAuthListCtrlr", tuple(variable for variable, _, _ in missing))
+    found = {name: (known.get(variable) or {}).get(kind) for variable, kind, name in missing}
+    return {**values, **{name: value for name, value in found.items() if value not in (None, "")}}

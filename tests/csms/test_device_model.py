@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 import websocket
 
-from autocharge.db import writing
+from autocharge.db import utcnow, writing
 from autocharge.extensions import db
 from autocharge.models import ChargerEvent, DeviceReport, DeviceVariable
-from autocharge.services import ServiceError, charger_events, charger_state, commands, device_model
+from autocharge.services import ServiceError, charger_events, charger_state, commands, device_model, local_auth
 from autocharge.services.link import VariableResult
 from autocharge.simulator import Simulator
 
@@ -277,3 +277,39 @@ def test_events_page_is_newest_first_and_paged(in_db, charger):
     assert [e.summary for e in third.items] == ["event 2", "event 1", "event 0"] and not third.has_next
     assert in_db(lambda: db.session.scalar(sa.select(sa.func.count()).select_from(ChargerEvent))) == 23
     assert in_db(lambda: db.session.get(DeviceReport, charger)) is None
+
+
+def limit(variable: str, value: str, kind: str = "Actual") -> dict:
+    """Return a LocalAuthListCtrlr variable as NotifyReport data (snake_case, as the handlers store it)."""
+    return {
+        "component": {"name": "LocalAuthListCtrlr"},
+        "variable": {"name": variable},
+        "variable_attribute": [{"type": kind, "value": value}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("reported", "live", "expected"),
+    [
+        ([limit("Entries", "40", "MaxSet"), limit("ItemsPerMessage", "3")], {}, (40, 3)),
+        ([limit("BytesPerMessage", "600")], {}, (None, 4)),  # (600 - 120) // 110 entries fit a message
+        ([limit("ItemsPerMessage", "3")], {"LocalAuthListCtrlr/ItemsPerMessage": ("9", True)}, (None, 9)),
+    ],
+    ids=["from the model", "bytes per message", "the station's own answer first"],
+)
+def test_local_list_limits_the_station_leaves_out_come_from_its_device_model(
+    server, charger, in_db, reported, live, expected
+):
+    in_db(lambda: local_auth.set_enabled(charger, True))
+    in_db(lambda: device_model.notify_report(charger, "CP-1", 1, utcnow(), 0, False, reported))
+    sim = Simulator(server.ws_url, "CP-1", version="2.0.1")
+    for key in ("LocalAuthListCtrlr/ItemsPerMessage", "LocalAuthListCtrlr/Entries#MaxSet"):
+        del sim.configuration[key]
+    sim.configuration.update(live)
+    sim.connect()
+    try:
+        sim.boot()
+        row = eventually(lambda: (r := in_db(lambda: local_auth.state(charger))) and r.limits_at and r, 10)
+        assert (row.max_entries, row.per_message) == expected
+    finally:
+        sim.close()
