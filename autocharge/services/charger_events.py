@@ -7,9 +7,10 @@ Nothing here runs for Heartbeat, MeterValues or StatusNotification.
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import current_app
 
 from ..db import utcnow, writing
 from ..extensions import db
@@ -22,8 +23,15 @@ PER_PAGE = 10
 MAX_SUMMARY = 300
 UNKNOWN_EVERY = 60.0  # seconds between two recorded refusals of one unknown charge box id (each is still logged)
 UNKNOWN_PER_MINUTE = 30  # unknown ids recorded per minute and process: a scan of made-up ids fills no table
-_unknown_seen: dict[str, float] = {}
-_unknown_minute: list[float] = []
+UNKNOWN_REMEMBERED = 10_000
+
+
+@dataclass
+class _Unknowns:
+    """This app's memory of the unknown charge box ids whose refusal it recorded lately."""
+
+    seen: dict[str, float] = field(default_factory=dict)
+    minute: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -74,17 +82,18 @@ def note(
 
 def note_unknown(charge_box_id: str, address: str) -> None:
     """Log a connect refused for an unknown charge box id; keep it (rate-limited) for when the charger is added."""
+    memory: _Unknowns = current_app.extensions.setdefault("autocharge.unknown_chargers", _Unknowns())
     now = time.monotonic()
-    _unknown_minute[:] = [t for t in _unknown_minute if now - t < 60]
-    recent = now - _unknown_seen.get(charge_box_id, -UNKNOWN_EVERY) < UNKNOWN_EVERY
+    memory.minute[:] = [t for t in memory.minute if now - t < 60]
+    recent = now - memory.seen.get(charge_box_id, -UNKNOWN_EVERY) < UNKNOWN_EVERY
     summary = f"Connect refused from {address or 'an unknown address'}: unknown charge box id."
-    if recent or len(_unknown_minute) >= UNKNOWN_PER_MINUTE:
+    if recent or len(memory.minute) >= UNKNOWN_PER_MINUTE:
         log.warning("%s: %s", charge_box_id, summary)
         return
-    if len(_unknown_seen) > 10_000:
-        _unknown_seen.clear()
-    _unknown_seen[charge_box_id] = now
-    _unknown_minute.append(now)
+    if len(memory.seen) > UNKNOWN_REMEMBERED:
+        memory.seen.clear()
+    memory.seen[charge_box_id] = now
+    memory.minute.append(now)
     note(None, charge_box_id, ChargerEventKind.REFUSED, summary, warning=True)
 
 
