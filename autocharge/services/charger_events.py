@@ -8,6 +8,7 @@ Nothing here runs for Heartbeat, MeterValues or StatusNotification.
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -104,6 +105,17 @@ def adopt(charger: Charger) -> None:
         .where(ChargerEvent.charger_id.is_(None), ChargerEvent.charge_box_id == charger.charge_box_id)
         .values(charger_id=charger.id)
     )
+
+
+def repeated(charger_id: int, summary: str, within: timedelta) -> bool:
+    """Tell whether the charger's newest event says `summary` and is younger than `within` (one indexed read)."""
+    newest = db.session.execute(
+        sa.select(ChargerEvent.summary, ChargerEvent.at)
+        .where(ChargerEvent.charger_id == charger_id)
+        .order_by(ChargerEvent.id.desc())
+        .limit(1)
+    ).first()
+    return newest is not None and newest.summary == _cut(summary) and utcnow() - newest.at < within
 
 
 def page(charger_id: int, number: int = 1, per_page: int = PER_PAGE) -> EventPage:

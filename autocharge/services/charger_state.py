@@ -1,6 +1,7 @@
 """What chargers report about themselves: boot details, online/offline, last seen, connector status."""
 
 import logging
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -15,6 +16,7 @@ from . import charger_events, pairing
 log = logging.getLogger("autocharge.ocpp")
 
 PENDING_RETRY = 60  # seconds
+REPEAT_QUIET = timedelta(minutes=10)  # a pending charger's identical boots kept once in this long
 
 
 def _limit(value: str | None, size: int = 50) -> str | None:
@@ -41,13 +43,11 @@ def boot(
         registration = hot.boot(charger_id, *details, now=utcnow()) or Registration.REJECTED
     what = " ".join(filter(None, (vendor, model))) or "unnamed charger"
     said = f"Booted{f' ({reason})' if reason else ''}: {what}, firmware {firmware or 'not given'}, OCPP {ocpp_version}"
-    charger_events.note(
-        charger_id,
-        charge_box_id or str(charger_id),
-        ChargerEventKind.BOOT,
-        f"{said}; answered {registration}.",
-        warning=registration != Registration.ACCEPTED,
-    )
+    summary = f"{said}; answered {registration}."
+    # A pending or rejected charger boots again every minute: the same boot is kept once per quiet spell.
+    if registration == Registration.ACCEPTED or not charger_events.repeated(charger_id, summary, REPEAT_QUIET):
+        warning = registration != Registration.ACCEPTED
+        charger_events.note(charger_id, charge_box_id or str(charger_id), ChargerEventKind.BOOT, summary, warning)
     return registration
 
 

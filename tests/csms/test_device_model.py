@@ -14,7 +14,15 @@ import websocket
 from autocharge.db import utcnow, writing
 from autocharge.extensions import db
 from autocharge.models import ChargerEvent, DeviceReport, DeviceVariable
-from autocharge.services import ServiceError, charger_events, charger_state, commands, device_model, local_auth
+from autocharge.services import (
+    ServiceError,
+    charger_events,
+    charger_state,
+    chargers,
+    commands,
+    device_model,
+    local_auth,
+)
 from autocharge.services.link import VariableResult
 from autocharge.simulator import Simulator
 
@@ -313,3 +321,17 @@ def test_local_list_limits_the_station_leaves_out_come_from_its_device_model(
         assert (row.max_entries, row.per_message) == expected
     finally:
         sim.close()
+
+
+def test_a_pending_chargers_repeated_boots_are_kept_once(server, in_db):
+    pending = in_db(lambda: chargers.add_charger("CP-P", registration="pending").id)
+    client = RawCharger(websocket.create_connection(f"{server.ws_url}/CP-P", subprotocols=["ocpp1.6"], timeout=5))
+    try:
+        boot = {"chargePointVendor": "Acme", "chargePointModel": "W1"}
+        for _ in range(3):
+            assert client.result("BootNotification", boot)["status"] == "Pending"
+    finally:
+        client.close()
+    assert events(in_db, pending) == [
+        ("boot", "warning", "Booted: Acme W1, firmware not given, OCPP 1.6; answered pending.")
+    ]
