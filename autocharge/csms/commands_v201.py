@@ -1,7 +1,7 @@
 """OCPP 2.0.1 calls to a charger: what each back-office command is in 2.0.1, and how its answer reads."""
 
 from ..services import ServiceError, commands
-from ..services.link import Reply
+from ..services.link import Reply, VariableResult
 
 RESETS = {"Soft": "OnIdle", "Hard": "Immediate"}
 TRIGGERS = commands.TRIGGERS["2.0.1"]  # the services offer the same list on the charger page
@@ -23,6 +23,7 @@ LIMIT_VARIABLES = (
     ("Enabled", None, "enabled"),
     ("Entries", "MaxSet", "max_entries"),
     ("ItemsPerMessage", None, "per_message"),
+    ("BytesPerMessage", None, "bytes_per_message"),
 )
 
 
@@ -124,8 +125,54 @@ def enable_local_list() -> tuple[str, dict]:
     return change_configuration(key=f"{LOCAL_LIST}.Enabled", value="true")
 
 
-def reply(command: str, answer: dict) -> Reply:
+def get_variables(*, variables: list) -> tuple[str, dict]:
+    """Return GetVariables of the variables asked (services.variables.VariableRef)."""
+    return "GetVariables", {"getVariableData": [_variable_data(ref) for ref in variables]}
+
+
+def set_variables(*, variables: list, value: str) -> tuple[str, dict]:
+    """Return SetVariables giving each variable asked the same value."""
+    data = [{**_variable_data(ref), "attributeValue": value} for ref in variables]
+    return "SetVariables", {"setVariableData": data}
+
+
+def get_base_report(*, request_id: int, base: str) -> tuple[str, dict]:
+    """Return GetBaseReport; the station answers, then sends the report in NotifyReport parts."""
+    return "GetBaseReport", {"requestId": request_id, "reportBase": base}
+
+
+def _variable_data(ref) -> dict:
+    """Return a GetVariableData/SetVariableData's component, variable and attributeType."""
+    component: dict = {"name": ref.component}
+    if ref.component_instance:
+        component["instance"] = ref.component_instance
+    if ref.evse_id:
+        component["evse"] = {"id": ref.evse_id}
+    variable: dict = {"name": ref.variable}
+    if ref.variable_instance:
+        variable["instance"] = ref.variable_instance
+    data = {"component": component, "variable": variable}
+    return data if ref.attribute_type == "Actual" else {**data, "attributeType": ref.attribute_type}
+
+
+def _variable_results(results: list, asked: list | None) -> list[VariableResult]:
+    """Read Get/SetVariableResults, named as asked when the station kept their order (else by their own names)."""
+    read = []
+    for n, result in enumerate(results):
+        label = asked[n].label if asked and len(asked) == len(results) else _name(result)
+        info = result.get("attributeStatusInfo") or {}
+        said = " ".join(filter(None, (info.get("reasonCode"), info.get("additionalInfo")))) or None
+        read.append(VariableResult(label, str(result.get("attributeStatus")), result.get("attributeValue"), said))
+    return read
+
+
+def reply(command: str, answer: dict, asked: list | None = None) -> Reply:
     """Read a 2.0.1 answer in the back office's words."""
+    if command in ("get_variables", "set_variables"):
+        key = "getVariableResult" if command == "get_variables" else "setVariableResult"
+        results = _variable_results(answer.get(key) or [], asked)
+        status = "Accepted" if results and all(r.status == "Accepted" for r in results) else "Rejected"
+        return Reply(status, answer, results=results)
     if command == "get_local_list_version":
         return Reply("Accepted", answer, {"version": answer.get("versionNumber")})
     if command == "local_list_limits":  # each variable is asked once, so its name finds its result

@@ -15,7 +15,8 @@ from flask import current_app, has_app_context
 
 from ..extensions import db
 from ..models import Charger
-from ..services import chargers
+from ..models.statuses import ChargerEventKind
+from ..services import charger_events, chargers
 from ..services.link import ChargerOffline, CommandFailed, CommandTimeout, Reply, Target
 from . import commands_v16, commands_v201, outbox, registry, remote
 from .charger_socket import Connection
@@ -51,7 +52,10 @@ class OcppLink:
         """Build the command's call in the charger's OCPP version, send it and read the answer."""
         version = VERSIONS[target.version]
         action, payload = getattr(version, command)(**args)
-        return version.reply(command, self.send(target, action, payload, timeout))
+        answer = self.send(target, action, payload, timeout)
+        if "variables" in args:  # the answer's results are named as asked
+            return version.reply(command, answer, args["variables"])
+        return version.reply(command, answer)
 
     def send(self, target: Target, action: str, payload: dict, timeout: float | None = None) -> dict:
         """Call the charger on its socket (here or in its process); raise errors worded for people."""
@@ -68,7 +72,9 @@ class OcppLink:
             raise CommandTimeout(f"{box} did not answer {action} within {timeout:g} seconds.") from None
         except CallFailed as exc:
             log.warning("%s answered %s with CallError %s: %s", box, action, exc.code, exc.description or "-")
-            raise CommandFailed(refusal(box, action, exc.code, exc.description)) from None
+            said = refusal(box, action, exc.code, exc.description)
+            _note_call_error(target, said)
+            raise CommandFailed(said) from None
         except ConnectionClosed:
             raise ChargerOffline(f"{box} went offline before answering {action}.") from None
 
@@ -107,6 +113,18 @@ def refusal(box: str, action: str, code: str, description: str) -> str:
     """Word a charger's CallError for people: its code, and its description only when it gave one."""
     said = f" ({description.strip()})" if description and description.strip() else ""
     return f"{box} could not process {action}: {code}{said}."
+
+
+def _note_call_error(target: Target, said: str) -> None:
+    """Keep a charger's CallError (logged already) among its events; failing to keep it must not hide the error."""
+    if not has_app_context():
+        return
+    try:
+        charger_events.note(
+            target.charger_id, target.charge_box_id, ChargerEventKind.CALL_ERROR, said, warning=True, logged=True
+        )
+    except sa.exc.SQLAlchemyError:
+        log.exception("%s: could not record a CallError: %s", target.charge_box_id, said)
 
 
 def _timeout() -> float:

@@ -7,7 +7,7 @@ from ocpp.v16.datatypes import IdTagInfo
 from ocpp.v16.enums import AuthorizationStatus, DataTransferStatus, RegistrationStatus
 
 from ..models.statuses import Registration
-from ..services import authorization, charger_state, transactions
+from ..services import authorization, charger_events, charger_state, transactions
 from ..wire.codec import now_iso, parse_time
 from . import meter
 
@@ -39,6 +39,7 @@ def on_boot_notification(
         charge_point_serial_number or charge_box_serial_number,
         firmware_version,
         VERSION,
+        conn.charge_box_id,
     )
     return call_result.BootNotification(
         current_time=now_iso(),
@@ -123,7 +124,7 @@ def on_firmware_status_notification(conn, *, status: str, **kwargs):
     return call_result.FirmwareStatusNotification()
 
 
-def on_security_event_notification(conn, *, type: str, timestamp: str, **kwargs):  # noqa: A002 - the OCPP field
-    """Log a security event the charger reports (1.6 security extension)."""
-    log.warning("%s security event %s at %s", conn.charge_box_id, type, timestamp)
+def on_security_event_notification(conn, *, type: str, timestamp: str, tech_info: str | None = None, **kwargs):  # noqa: A002
+    """Keep a security event the charger reports (1.6 security extension) and log it."""
+    charger_events.security_event(conn.charger_id, conn.charge_box_id, type, timestamp, tech_info)
     return call_result.SecurityEventNotification()

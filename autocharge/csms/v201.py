@@ -7,7 +7,7 @@ from ocpp.v201.datatypes import IdTokenInfoType
 from ocpp.v201.enums import AuthorizationStatusEnumType, DataTransferStatusEnumType, RegistrationStatusEnumType
 
 from ..models.statuses import Registration
-from ..services import authorization, charger_state, transactions
+from ..services import authorization, charger_events, charger_state, device_model, transactions
 from ..wire.codec import now_iso, parse_time
 from . import meter
 
@@ -35,6 +35,8 @@ def on_boot_notification(conn, *, charging_station: dict, reason: str, **kwargs)
         charging_station.get("serial_number"),
         charging_station.get("firmware_version"),
         VERSION,
+        conn.charge_box_id,
+        reason,
     )
     return call_result.BootNotification(
         current_time=now_iso(),
@@ -96,21 +98,36 @@ def on_meter_values(conn, *, evse_id: int, meter_value: list, **kwargs):
 
 
 def on_notify_event(conn, *, event_data: list, **kwargs):
-    """Take connector availability changes from events; other events are only logged."""
+    """Keep the events for the charger's page; connector availability changes also set the connector's status."""
+    statuses, kept = [], []
     for event in event_data:
         component, variable = event.get("component") or {}, event.get("variable") or {}
         evse_id = (component.get("evse") or {}).get("id")
         if component.get("name") == "Connector" and variable.get("name") == "AvailabilityState" and evse_id:
-            charger_state.connector_status(conn.charger_id, evse_id, event.get("actual_value"))
-        elif log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "%s event %s.%s = %s",
-                conn.charge_box_id,
-                component.get("name"),
-                variable.get("name"),
-                event.get("actual_value"),
-            )
+            statuses.append((evse_id, event.get("actual_value")))  # a status report: kept as the connector's
+        else:
+            kept.append(event)
+    charger_events.charger_reported(conn.charger_id, conn.charge_box_id, kept)  # ORM writes before hot ones
+    for evse_id, status in statuses:
+        charger_state.connector_status(conn.charger_id, evse_id, status)
     return call_result.NotifyEvent()
+
+
+def on_notify_report(
+    conn,
+    *,
+    request_id: int,
+    generated_at: str,
+    seq_no: int,
+    tbc: bool = False,
+    report_data: list | None = None,
+    **kwargs,
+):
+    """Store one part of a device model report; the model shown changes once the last part is in."""
+    device_model.notify_report(
+        conn.charger_id, conn.charge_box_id, request_id, parse_time(generated_at), seq_no, tbc, report_data or []
+    )
+    return call_result.NotifyReport()
 
 
 def on_data_transfer(conn, *, vendor_id: str, **kwargs):
@@ -130,7 +147,7 @@ def on_log_status_notification(conn, *, status: str, **kwargs):
     return call_result.LogStatusNotification()
 
 
-def on_security_event_notification(conn, *, type: str, timestamp: str, **kwargs):  # noqa: A002 - the OCPP field
-    """Log a security event the station reports (e.g. a reset, a failed login on its local UI)."""
-    log.warning("%s security event %s at %s", conn.charge_box_id, type, timestamp)
+def on_security_event_notification(conn, *, type: str, timestamp: str, tech_info: str | None = None, **kwargs):  # noqa: A002
+    """Keep a security event the station reports (e.g. a reset, a failed login on its local UI) and log it."""
+    charger_events.security_event(conn.charger_id, conn.charge_box_id, type, timestamp, tech_info)
     return call_result.SecurityEventNotification()

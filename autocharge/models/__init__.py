@@ -5,6 +5,8 @@ from .admin_session import AdminSession
 from .audit import AuditEvent
 from .charger import Charger, Connector
 from .charger_command import ChargerCommand
+from .charger_event import ChargerEvent
+from .device_model import DeviceReport, DeviceVariable
 from .local_auth import LocalAuthChange, LocalAuthList
 from .login_failure import LoginFailure
 from .pairing import PairingSession, UnknownIdentifier
@@ -20,7 +22,10 @@ __all__ = [
     "AuditEvent",
     "Charger",
     "ChargerCommand",
+    "ChargerEvent",
     "Connector",
+    "DeviceReport",
+    "DeviceVariable",
     "LocalAuthChange",
     "LocalAuthList",
     "LoginFailure",

@@ -187,3 +187,22 @@ class Actor(StrEnum):
     ADMIN = "admin"
     SYSTEM = "system"  # expiry, the command line
     CHARGER = "charger"  # it registered itself, it reported an identifier
+
+
+class ChargerEventKind(StrEnum):
+    """What a charger event on its page records."""
+
+    BOOT = "boot"  # a BootNotification
+    REFUSED = "refused"  # a connect refused (wrong or missing password, unknown charge box id)
+    CALL_ERROR = "call_error"  # the charger answered a back-office command with a CallError
+    COMMAND = "command"  # a back-office command and how the charger answered it
+    EVENT = "event"  # a 2.0.1 NotifyEvent
+    SECURITY = "security"  # a SecurityEventNotification
+    REPORT = "report"  # a device model report (NotifyReport) arrived, or was asked for
+
+
+class EventLevel(StrEnum):
+    """How much a charger event matters: the log level it was logged at."""
+
+    INFO = "info"
+    WARNING = "warning"

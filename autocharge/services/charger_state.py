@@ -1,6 +1,7 @@
 """What chargers report about themselves: boot details, online/offline, last seen, connector status."""
 
 import logging
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -9,12 +10,13 @@ from ..db import utcnow, writing
 from ..extensions import db
 from ..hotpath import chargers as hot
 from ..models import Connector
-from ..models.statuses import ConnectorStatus, Registration
-from . import pairing
+from ..models.statuses import ChargerEventKind, ConnectorStatus, Registration
+from . import charger_events, pairing
 
 log = logging.getLogger("autocharge.ocpp")
 
 PENDING_RETRY = 60  # seconds
+REPEAT_QUIET = timedelta(minutes=10)  # a pending charger's identical boots kept once in this long
 
 
 def _limit(value: str | None, size: int = 50) -> str | None:
@@ -29,11 +31,24 @@ def boot(
     serial: str | None = None,
     firmware: str | None = None,
     ocpp_version: str | None = None,
+    charge_box_id: str = "",
+    reason: str | None = None,
 ) -> str:
-    """Store what a BootNotification told about the charger; return its registration (pending/accepted/rejected)."""
+    """Store what a BootNotification told about the charger; return its registration (pending/accepted/rejected).
+
+    The boot is also kept among the charger's events (a write of its own: never one added to the hot path's).
+    """
     details = (_limit(vendor), _limit(model), _limit(serial), _limit(firmware), ocpp_version)
     with writing():
-        return hot.boot(charger_id, *details, now=utcnow()) or Registration.REJECTED
+        registration = hot.boot(charger_id, *details, now=utcnow()) or Registration.REJECTED
+    what = " ".join(filter(None, (vendor, model))) or "unnamed charger"
+    said = f"Booted{f' ({reason})' if reason else ''}: {what}, firmware {firmware or 'not given'}, OCPP {ocpp_version}"
+    summary = f"{said}; answered {registration}."
+    # A pending or rejected charger boots again every minute: the same boot is kept once per quiet spell.
+    if registration == Registration.ACCEPTED or not charger_events.repeated(charger_id, summary, REPEAT_QUIET):
+        warning = registration != Registration.ACCEPTED
+        charger_events.note(charger_id, charge_box_id or str(charger_id), ChargerEventKind.BOOT, summary, warning)
+    return registration
 
 
 def boot_interval(registration: str) -> int:

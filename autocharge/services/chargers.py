@@ -12,8 +12,8 @@ from ..db import utcnow, writing, writing_or
 from ..extensions import db
 from ..models import Charger
 from ..models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
-from ..models.statuses import Actor, AutochargeSupport, Registration
-from . import NotFound, ServiceError, audit, link
+from ..models.statuses import Actor, AutochargeSupport, ChargerEventKind, Registration
+from . import NotFound, ServiceError, audit, charger_events, link
 from .backoff import Backoff, Rate
 from .charger_passwords import check_charger_password, hash_charger_password, needs_upgrade, verified_cache
 
@@ -101,6 +101,7 @@ def add_charger(
         )
         session.add(charger)
         session.flush()
+        charger_events.adopt(charger)
         detail = f"{charge_box_id}, {registration}" + (", with a password" if password else "")
         actor = (
             Actor.CHARGER if registration == Registration.PENDING else Actor.SYSTEM
@@ -159,6 +160,7 @@ def admit(charge_box_id: str, authorization, address: str = "") -> Admission:
     charger = by_box_id(charge_box_id)
     if charger is None:
         if not config["AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS"]:
+            charger_events.note_unknown(charge_box_id, address)
             return Admission(False, 404, f"Unknown charger {charge_box_id}.")
         return _register_pending(charge_box_id, config, guards)
     if not charger.password_hash:
@@ -177,8 +179,7 @@ def admit(charge_box_id: str, authorization, address: str = "") -> Admission:
         longest = config["AUTOCHARGE_CHARGER_AUTH_DELAY_MAX"]
         guards.by_address.fail(address, longest)
         guards.by_box.fail(charge_box_id, longest)
-        why = "no Basic credentials" if password is None else "wrong password"
-        _note_refused(charger_id, charge_box_id, address, why)
+        _note_refused(charger_id, charge_box_id, address, _why_refused(charge_box_id, authorization, password))
         return Admission(False, 401, "Authentication required.")
     guards.by_address.clear(address)
     guards.by_box.clear(charge_box_id)
@@ -186,10 +187,20 @@ def admit(charge_box_id: str, authorization, address: str = "") -> Admission:
     return Admission(True, charger_id=charger_id)
 
 
+def _why_refused(charge_box_id: str, authorization, password: str | None) -> str:
+    """Say why a charger's credentials were refused: none sent, another user name, or a wrong password."""
+    if password is not None:
+        return "wrong password"
+    if authorization is None or authorization.type != "basic":
+        return "no password sent (no HTTP Basic credentials)"
+    return f"HTTP Basic user {str(authorization.username)[:48]!r} is not the charge box id"
+
+
 def _note_refused(charger_id: int, charge_box_id: str, address: str, why: str) -> None:
     """Log a refused login and keep it for the charger's page: a misconfigured charger otherwise leaves no trace."""
-    log.warning("%s: connect refused from %s: %s", charge_box_id, address or "unknown address", why)
+    summary = f"Connect refused from {address or 'an unknown address'}: {why}."
     with writing() as session:
+        charger_events.record(charger_id, charge_box_id, ChargerEventKind.REFUSED, summary, warning=True)
         values = {"login_refused_at": utcnow(), "login_refused_from": address[:64] or None}
         session.execute(sa.update(Charger).where(Charger.id == charger_id).values(**values))
 

@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from ..db import utcnow, writing
 from ..models import RemoteStart
-from . import ServiceError, audit, chargers, link, transactions, users
+from ..models.statuses import ChargerEventKind
+from . import ServiceError, audit, charger_events, chargers, device_model, link, transactions, users, variables
 from .link import ChargerOffline, CommandFailed, CommandTimeout, Reply, Target
 
 __all__ = ["ChargerOffline", "CommandFailed", "CommandResult", "CommandTimeout", "ServiceError"]
@@ -58,6 +59,7 @@ class CommandResult:
     message: str = ""
     values: dict = field(default_factory=dict)  # configuration read: key -> value
     unknown: list = field(default_factory=list)  # configuration keys the charger does not know
+    results: list = field(default_factory=list)  # 2.0.1 Get/SetVariables: a link.VariableResult per variable
 
     @property
     def accepted(self) -> bool:
@@ -91,10 +93,17 @@ FAILURES = (
 )
 
 
-def _record(charger_id: int, action: str, detail: str, admin_id: int | None) -> None:
-    """Add one event to the charger's audit trail in a write of its own (never while waiting for the charger)."""
+def _record(charger_id: int, action: str, detail: str, admin_id: int | None, result: str | None = None) -> None:
+    """Add one event to the charger's audit trail in a write of its own (never while waiting for the charger).
+
+    A command's `result` also goes among the charger's events (a CallError is there already, from the OCPP side).
+    """
     with writing():
         audit.record(action, "charger", charger_id, admin_id=admin_id, detail=detail[:300])
+        if result is not None:
+            box = chargers.get(charger_id).charge_box_id
+            warning = action != "command.accepted"
+            charger_events.record(charger_id, box, ChargerEventKind.COMMAND, f"Command {result}", warning=warning)
 
 
 @contextmanager
@@ -106,10 +115,13 @@ def _audited(charger_id: int, command: str, what: str, admin_id: int | None) -> 
     """
     _record(charger_id, f"command.{command}", what, admin_id)
     try:
-        yield lambda status: _record(charger_id, ANSWERS.get(status, "command.answered"), f"{what}: {status}", admin_id)
+        yield lambda status: _record(
+            charger_id, ANSWERS.get(status, "command.answered"), f"{what}: {status}", admin_id, f"{what}: {status}."
+        )
     except ServiceError as exc:
         action = next(action for kind, action in FAILURES if isinstance(exc, kind))
-        _record(charger_id, action, f"{what}: {exc}", admin_id)
+        result = None if isinstance(exc, CommandFailed) else f"{what}: {exc}"
+        _record(charger_id, action, f"{what}: {exc}", admin_id, result)
         raise
 
 
@@ -217,6 +229,63 @@ def change_configuration(charger_id: int, key: str, value: str, admin_id: int | 
     key, value = check_key(key, None), check_value(value, None)
     # The key only: the value may be a secret (a password, an authorization key).
     return _command(charger_id, "change_configuration", f"change of {key[:60]}", admin_id, key=key, value=value)
+
+
+def get_variables(
+    charger_id: int, names: str, evse_id: int | None = None, attribute_type: str = "Actual", admin_id: int | None = None
+) -> CommandResult:
+    """Read 2.0.1 variables (Component.Variable, commas between them); values are shown, never recorded."""
+    refs = variables.parse_many(names, evse_id, attribute_type)
+    return _variables(charger_id, "get_variables", "variables read", admin_id, variables=refs)
+
+
+def set_variable(
+    charger_id: int,
+    name: str,
+    value: str,
+    evse_id: int | None = None,
+    attribute_type: str = "Actual",
+    admin_id: int | None = None,
+) -> CommandResult:
+    """Set one 2.0.1 variable (recorded with its name, never its value: it may be a secret)."""
+    ref = variables.parse(name, "name", evse_id, attribute_type)
+    value = variables.check_value(value)
+    what = f"change of {ref.label[:60]}"
+    return _variables(charger_id, "set_variables", what, admin_id, variables=[ref], value=value)
+
+
+def _variables(charger_id: int, command: str, what: str, admin_id: int | None, **args) -> CommandResult:
+    """Send GetVariables or SetVariables and say how each variable fared."""
+    with _audited(charger_id, command, what, admin_id) as answered:
+        ocpp = link.current()
+        target = _v201(ocpp.reach(charger_id), what)
+        reply = ocpp.call(target, command, **args)
+        answered(reply.status)
+    accepted = sum(r.status == "Accepted" for r in reply.results)
+    count = len(reply.results)
+    message = f"{target.charge_box_id} answered {count} variable{'s' if count != 1 else ''}: {accepted} accepted."
+    return CommandResult(reply.status, reply.payload, message, results=reply.results)
+
+
+def get_base_report(charger_id: int, base: str, admin_id: int | None = None) -> CommandResult:
+    """Ask a 2.0.1 charger for its device model (FullInventory, ConfigurationInventory...); it comes in parts."""
+    device_model.check_base(base)
+    with _audited(charger_id, "get_base_report", f"{base} report", admin_id) as answered:
+        ocpp = link.current()
+        target = _v201(ocpp.reach(charger_id), "device model report")
+        request_id = device_model.next_request_id(charger_id, base)
+        reply = ocpp.call(target, "get_base_report", request_id=request_id, base=base)
+        answered(reply.status)
+    return _result(target, reply, f"{base} report request")
+
+
+def _v201(target: Target, what: str) -> Target:
+    """Return the target if it speaks OCPP 2.0.1; raise ServiceError naming what 1.6 offers instead."""
+    if target.version != "2.0.1":
+        raise ServiceError(
+            f"{target.charge_box_id} speaks OCPP {target.version}, which has no {what}: use Read configuration."
+        )
+    return target
 
 
 def triggers(version: str | None) -> tuple[str, ...]:

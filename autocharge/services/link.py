@@ -40,6 +40,17 @@ class Reply:
     payload: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)  # configuration read: key -> value
     unknown: list = field(default_factory=list)  # configuration keys the charger does not know
+    results: list = field(default_factory=list)  # 2.0.1 Get/SetVariables: one VariableResult per variable asked
+
+
+@dataclass(frozen=True)
+class VariableResult:
+    """A station's answer about one variable: its name as asked, the attribute status, the value read, why not."""
+
+    name: str
+    status: str
+    value: str | None = None
+    info: str | None = None
 
 
 class ChargerLink(Protocol):

@@ -16,10 +16,14 @@ from dataclasses import dataclass, replace
 from flask import current_app
 
 from ..db import utcnow
-from . import NotFound, ServiceError, link, local_auth
+from . import NotFound, ServiceError, device_model, link, local_auth
 from .link import ChargerOffline, CommandFailed, Target
 
 log = logging.getLogger("autocharge.local_list")
+
+# A 2.0.1 SendLocalList entry is at most ~110 bytes of JSON (a 36-character idToken, its type and status), the
+# rest of the message ~120: how a station's LocalAuthListCtrlr.BytesPerMessage turns into entries per message.
+ENTRY_BYTES, ENVELOPE_BYTES = 110, 120
 
 
 class Refused(ServiceError):
@@ -87,7 +91,14 @@ def _prepare(ocpp: link.ChargerLink, target: Target, plan: Plan) -> Plan:
         reply = ocpp.call(target, "enable_local_list")
         if reply.status != "Accepted":
             raise Refused(f"{target.charge_box_id} did not turn its local list on ({reply.status}).")
-    limits = {"max_entries": _positive(values.get("max_entries")), "per_message": _positive(values.get("per_message"))}
+    if target.version == "2.0.1":  # what the station did not say now, its device model may have said
+        values = device_model.local_list_limits(plan.charger_id, values)
+    per_message = _positive(values.get("per_message"))
+    bytes_per_message = _positive(values.get("bytes_per_message"))
+    if bytes_per_message:  # entries that fit the station's message size, the envelope left aside
+        fit = max(1, (bytes_per_message - ENVELOPE_BYTES) // ENTRY_BYTES)
+        per_message = min(per_message, fit) if per_message else fit
+    limits = {"max_entries": _positive(values.get("max_entries")), "per_message": per_message}
     local_auth.record(plan.charger_id, limits_at=utcnow(), **limits)
     return replace(plan, **limits)
 

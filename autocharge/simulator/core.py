@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import schemas
+from . import device, schemas
 from .link import CallTimeout, ConnectionLost, Link, SimulatorError
 from .offline import LocalList, Offline
 from .state import Answer, Connector, Dialect, Refusal, Session, make_token, to_payload
@@ -47,6 +47,7 @@ class Simulator:
         trace: Callable[[str], None] | None = None,
         local_list_max: int = 50,
         local_list_per_message: int = 20,
+        report_part_size: int = 5,
     ):
         if version not in DIALECTS:
             raise ValueError(f"Unsupported OCPP version {version!r}; use 1.6 or 2.0.1.")
@@ -55,6 +56,7 @@ class Simulator:
         self.serial = serial or f"SIM-{charge_box_id}"[:25]
         self.strict, self.auto_answer, self.log = strict, auto_answer, log
         self.connector_count = connectors
+        self.report_part_size = report_part_size  # variables per NotifyReport part (2.0.1)
         self.connectors: dict[int, Connector] = {n: Connector() for n in range(1, connectors + 1)}
         self.transaction: Session | None = None
         self.meter_wh = 0
@@ -235,6 +237,14 @@ class Simulator:
             self.boot()
             for connector_id, connector in self.connectors.items():
                 self.dialect.status(connector_id, connector.status)
+
+    def notify_event(self, component: str, variable: str, value: str, **details: Any) -> dict:
+        """Send a 2.0.1 NotifyEvent of one event (details: trigger, evse_id, cleared, tech_code, tech_info)."""
+        return device.notify_event(self, component, variable, value, **details)
+
+    def security_event(self, kind: str, tech_info: str | None = None) -> dict:
+        """Send SecurityEventNotification (e.g. kind "SettingSystemTime", "InvalidFirmwareSignature")."""
+        return device.security_event(self, kind, tech_info)
 
     # Without the CSMS: the local authorization list, and what is replayed once connected again
 

@@ -8,6 +8,7 @@ import uuid
 
 from ocpp.v201 import call, call_result, datatypes, enums
 
+from . import device
 from .link import SimulatorError
 from .state import Answer, Dialect, Session, Token, make_token, now_iso, to_payload
 
@@ -393,6 +394,10 @@ class Ocpp201(Dialect):
         status = self.sim.local_list.apply(payload["versionNumber"], payload["updateType"] == "Full", items)
         config["LocalAuthListCtrlr/Entries"] = (str(len(self.sim.local_list.entries)), True)
         return Answer({"status": status}, summary=f"{status}, {len(self.sim.local_list.entries)} entries")
+
+    def on_GetBaseReport(self, payload: dict) -> Answer:  # noqa: N802
+        """Accept a Full or Configuration inventory, then send it in NotifyReport parts."""
+        return device.base_report(self.sim, payload)
 
     def on_GetLocalListVersion(self, payload: dict) -> Answer:  # noqa: N802
         """Return the list's version (0: no list)."""

@@ -1,4 +1,5 @@
-"""Commands an admin sends to a charger from its page: start, stop, clear cache, reset, unlock, trigger, configuration.
+"""Commands an admin sends to a charger from its page: start, stop, clear cache, reset, unlock, trigger, configuration
+(1.6), variables and the device model report (2.0.1).
 
 Every form works without JavaScript: a POST, then the page again with the charger's answer. With htmx the same POST
 answers with the result partial alone, which fills the page's result area (role=status) while the form's button is
@@ -17,10 +18,13 @@ from ..models import Charger
 from ..services import ServiceError, commands
 from .chargers import detail_context, get_charger
 from .forms.charger_commands import (
+    BaseReportForm,
     ChangeConfigurationForm,
     CommandForm,
+    GetVariablesForm,
     ReadConfigurationForm,
     ResetForm,
+    SetVariableForm,
     StartForm,
     StopForm,
     TriggerForm,
@@ -40,6 +44,7 @@ class Outcome:
     message: str
     values: dict = field(default_factory=dict)
     unknown: list = field(default_factory=list)
+    results: list = field(default_factory=list)  # 2.0.1 variables: each one's status (and value read)
 
 
 @bp.app_template_global()
@@ -68,7 +73,8 @@ def _send(charger: Charger, call: Callable[[], commands.CommandResult], show: bo
         outcome = Outcome("error", str(exc))
     else:
         said = result.message or f"{charger.charge_box_id}: {result.status}."
-        outcome = Outcome("success" if result.accepted else "warning", said, result.values, result.unknown)
+        kind = "success" if result.accepted else "warning"
+        outcome = Outcome(kind, said, result.values, result.unknown, result.results)
     if htmx or show:
         return _show(charger, outcome)
     flash(outcome.message, outcome.kind)
@@ -127,7 +133,8 @@ def _confirm_hard_reset(charger: Charger):
         return _show(charger, Outcome("error", "Confirm the hard reset first."), 422)
     return confirm_page(
         f"Hard reset {charger.charge_box_id}?",
-        "It restarts at once, ending any charging session on it. A soft reset waits until it is idle.",
+        "It restarts at once, ending any charging session on it, and some chargers restart their software and stay"
+        " offline for a while. A soft reset waits until it is idle.",
         f"Hard reset {charger.charge_box_id}",
         {"kind": "Hard"},
         url_for("chargers.detail", charger_id=charger.id),
@@ -161,3 +168,29 @@ def get_configuration(charger_id: int):
 def change_configuration(charger_id: int):
     """Change one configuration key of the charger (recorded with its key, not its value)."""
     return _command(charger_id, ChangeConfigurationForm, commands.change_configuration)
+
+
+@bp.route("/<int:charger_id>/variables", methods=["POST"])
+@allow("operator")
+def get_variables(charger_id: int):
+    """Read 2.0.1 variables; each one's status and value are shown, never recorded or flashed."""
+    return _command(charger_id, GetVariablesForm, commands.get_variables, show=True)
+
+
+@bp.route("/<int:charger_id>/variables/set", methods=["POST"])
+@allow("operator")
+def set_variable(charger_id: int):
+    """Set one 2.0.1 variable (recorded with its name, not its value); its status is shown."""
+    return _command(charger_id, SetVariableForm, commands.set_variable, show=True)
+
+
+@bp.route("/<int:charger_id>/device-model/report", methods=["POST"])
+@allow("operator")
+def base_report(charger_id: int):
+    """Ask a 2.0.1 charger for its device model; it arrives in parts and is shown once complete.
+
+    With htmx the device model panel hears of it (HX-Trigger) and refreshes itself until the report is in.
+    """
+    response = _command(charger_id, BaseReportForm, commands.get_base_report)
+    response.headers["HX-Trigger"] = "deviceModelRequested"
+    return response

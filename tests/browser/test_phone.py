@@ -79,6 +79,8 @@ def screens(w: World) -> dict[str, str]:
         "chargers": "/chargers/",
         "add charger": "/chargers/new",
         "charger": f"/chargers/{w.charger}",
+        "charger events": f"/chargers/{w.charger}/events",
+        "charger device model": f"/chargers/{w.charger}/device-model",
         "users": "/users/",
         "add user": "/users/new",
         "user edit": f"/users/{w.alice}/edit",

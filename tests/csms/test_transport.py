@@ -5,7 +5,7 @@ import time
 import pytest
 import websocket
 
-from autocharge.models import Charger
+from autocharge.models import Charger, ChargerEvent
 from autocharge.services import chargers
 
 from .support import BOOT, PROTOCOLS, basic, eventually
@@ -85,17 +85,34 @@ def test_basic_auth_required_when_charger_has_password(live_server, protected, h
 
 @pytest.mark.parametrize(
     ("header", "why"),
-    [([basic("CP-1", "wrong-password-wrong-password")], "wrong password"), ([], "no Basic credentials")],
+    [
+        ([basic("CP-1", "wrong-password-wrong-password")], "wrong password"),
+        ([], "no password sent (no HTTP Basic credentials)"),
+        ([basic("CP-2", PASSWORD)], "HTTP Basic user 'CP-2' is not the charge box id"),
+    ],
+    ids=["wrong password", "no password", "another user"],
 )
 def test_refused_login_is_logged_and_kept_for_the_chargers_page(live_server, protected, fetch, header, why):
     assert refused(live_server, header=header) == 401
     [row] = fetch(Charger)
     assert row.login_refused_at is not None and row.login_refused_from == "127.0.0.1"
-    line = eventually(lambda: [ln for ln in live_server.log_path.read_text().splitlines() if "connect refused" in ln])
-    assert line == [
-        f"{line[0].split(' WARNING ')[0]} WARNING autocharge.chargers: CP-1: connect refused from 127.0.0.1: {why}"
-    ]
+    said = f"Connect refused from 127.0.0.1: {why}."
+    line = eventually(lambda: [ln for ln in live_server.log_path.read_text().splitlines() if "Connect refused" in ln])
+    assert line == [f"{line[0].split(' WARNING ')[0]} WARNING autocharge.charger_events: CP-1: {said}"]
     assert "wrong-password" not in live_server.log_path.read_text()
+    [event] = fetch(ChargerEvent)
+    assert (event.charger_id, event.kind, event.level, event.summary) == (protected, "refused", "warning", said)
+
+
+def test_unknown_charger_refusals_are_kept_for_when_it_is_added(live_server, charger, fetch, in_db):
+    assert refused(live_server, box="CP-404") == 404
+    assert refused(live_server, box="CP-404") == 404  # once a minute per id is kept; each is logged
+    [event] = fetch(ChargerEvent)
+    said = "Connect refused from 127.0.0.1: unknown charge box id."
+    assert (event.charger_id, event.charge_box_id, event.summary) == (None, "CP-404", said)
+    assert live_server.log_path.read_text().count(f"WARNING autocharge.charger_events: CP-404: {said}") == 2
+    added = in_db(lambda: chargers.add_charger("CP-404").id)
+    assert [(e.charger_id, e.summary) for e in fetch(ChargerEvent)] == [(added, said)]
 
 
 def test_basic_auth_with_the_right_password_connects(connect, protected):

@@ -10,7 +10,17 @@ import sqlalchemy as sa
 
 from autocharge.db import utcnow, writing
 from autocharge.extensions import db
-from autocharge.models import AuditEvent, Charger, Connector, UnknownIdentifier, User, Vehicle
+from autocharge.models import (
+    AuditEvent,
+    Charger,
+    ChargerEvent,
+    Connector,
+    DeviceReport,
+    DeviceVariable,
+    UnknownIdentifier,
+    User,
+    Vehicle,
+)
 from autocharge.models.charger import AUTOCHARGE_SUPPORT, REGISTRATIONS
 from autocharge.services import chargers, local_auth, users
 
@@ -75,6 +85,7 @@ def grow(app, first: int, count: int) -> None:
                 if int(box[4:]) in numbers
             ],
         )
+        grow_charger_records(session, numbers, now)
         people = [{"name": f"Grown Driver {i:05d}", "email": f"grown{i}@example.com"} for i in numbers]
         session.execute(
             sa.insert(User), [{**p, "status": "blocked" if i % 4 == 0 else "active"} for i, p in enumerate(people)]
@@ -92,6 +103,38 @@ def grow(app, first: int, count: int) -> None:
                 for i in numbers
             ],
         )
+
+
+def grow_charger_records(session, numbers: range, now) -> None:
+    """Give BASE-1 an event and a device model variable per number (its device model: report 1)."""
+    base = session.scalar(sa.select(Charger.id).where(Charger.charge_box_id == "BASE-1"))
+    if session.get(DeviceReport, base) is None:
+        session.add(DeviceReport(charger_id=base, request_id=1, generated_at=now, variables=0, parts=1))
+    kinds = ("boot", "refused", "call_error", "command", "event", "security", "report")
+    session.execute(
+        sa.insert(ChargerEvent),
+        [
+            {"charger_id": base, "charge_box_id": "BASE-1", "at": now, "kind": kinds[i % 7], "summary": f"Event {i}"}
+            for i in numbers
+        ],
+    )
+    attributes = '[{"type":"Actual","value":"1","mutability":"ReadWrite"},{"type":"MaxSet","value":"9"}]'
+    session.execute(
+        sa.insert(DeviceVariable),
+        [
+            {
+                "charger_id": base,
+                "request_id": 1,
+                "seq_no": i // 10,
+                "component": f"Ctrlr{i % 50:02d}",
+                "variable": f"Var{i:05d}",
+                "value": "1",
+                "attributes": attributes,
+                "characteristics": '{"data_type":"integer","unit":"W"}',
+            }
+            for i in numbers
+        ],
+    )
 
 
 @contextmanager
@@ -122,6 +165,10 @@ SCREENS = (
     ("charger detail", "/chargers/{charger}", {}, r'<option value="\d+"', 23),
     ("charger status poll", "/chargers/{charger}", HX, r"<tr", 0),
     ("charger local list poll", "/chargers/{charger}/local-list", HX, r"<tr", 0),  # counts pending up to 1001
+    ("charger events", "/chargers/{charger}/events", {}, r'<tr id="charger-event-\d+"', 10),
+    ("charger events older", "/chargers/{charger}/events?page=3", HX, r'<tr id="charger-event-\d+"', 10),
+    ("charger device model", "/chargers/{charger}/device-model", {}, r"<tr>\s*<td><code>", 25),
+    ("charger device model search", "/chargers/{charger}/device-model?q=var&page=2", HX, r"<tr>\s*<td><code>", 25),
     ("charger user search", "/chargers/{charger}/start-users?user_q=grown", HX, r'<option value="\d+"', 20),
     ("charger user search, no JS", "/chargers/{charger}?user_q=driver", {}, r'<option value="\d+"', 23),
     ("pair screen", "/users/{user}/vehicles/{vehicle}/pair", {}, r'name="charger_id"', 20),

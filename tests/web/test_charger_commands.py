@@ -165,7 +165,11 @@ def test_the_charger_page_offers_the_commands_with_feedback_and_confirmation(log
     for path in ("start", "clear-cache", "reset", "unlock", "trigger", "configuration", "configuration/change"):
         assert f'hx-post="/chargers/{reporting}/{path}" hx-target="#command-result"' in html
     assert html.count('data-sending="') == 8  # each command's form, the hard reset's included
-    assert 'hx-confirm="Hard reset CP-1 now? It restarts at once and ends any charging session on it."' in html
+    assert (
+        'hx-confirm="Hard reset CP-1 now? It restarts at once and ends any charging session on it. Some chargers'
+        ' restart their software and stay offline for a while."' in html
+    )
+    assert "some chargers restart\n        their software (even on a soft reset)" in html  # the reset warning
     assert '<option value="2">2 (Available)</option>' in html  # connectors to unlock
     assert "<option>DiagnosticsStatusNotification</option>" in html and "<option>TransactionEvent</option>" not in html
     assert 'data-confirm="Reject CP-1? It cannot charge until you accept it again."' in html

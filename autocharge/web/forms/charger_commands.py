@@ -5,7 +5,7 @@ what is refused is said in the page's result area, where the charger's answer wo
 """
 
 from ...models import Charger
-from ...services import ServiceError, commands
+from ...services import ServiceError, commands, device_model, variables
 from ..helpers import record_id
 from . import PostForm, RecordIdField, text
 
@@ -115,3 +115,52 @@ class ChangeConfigurationForm(CommandForm):
             "key": commands.check_key(self.key.data, version),
             "value": commands.check_value(self.value.data, version),
         }
+
+
+def evse(charger: Charger, raw: str) -> int | None:
+    """Return the EVSE chosen for a variable (None: the station's own), one the charger reported."""
+    if not raw:
+        return None
+    try:
+        return connector(charger, raw, True)
+    except ServiceError as exc:
+        raise ServiceError(str(exc).replace("connectors", "EVSEs"), field="evse_id") from None
+
+
+class GetVariablesForm(CommandForm):
+    """Read 2.0.1 variables: Component.Variable names (commas or spaces between them), an attribute, an EVSE."""
+
+    names = text()
+    attribute_type = text(default="Actual")
+    evse_id = text()
+
+    def arguments(self, charger: Charger) -> dict:
+        """Return the names, attribute and EVSE; raise ServiceError for a name no station could know."""
+        args = {"attribute_type": self.attribute_type.data, "evse_id": evse(charger, self.evse_id.data)}
+        variables.parse_many(self.names.data, **args)
+        return {"names": self.names.data, **args}
+
+
+class SetVariableForm(CommandForm):
+    """Set one 2.0.1 variable's attribute."""
+
+    name = text()
+    value = text()
+    attribute_type = text(default="Actual")
+    evse_id = text()
+
+    def arguments(self, charger: Charger) -> dict:
+        """Return the variable, its new value, the attribute and the EVSE; raise ServiceError for a bad one."""
+        args = {"attribute_type": self.attribute_type.data, "evse_id": evse(charger, self.evse_id.data)}
+        variables.parse(self.name.data, "name", **args)
+        return {"name": self.name.data, "value": variables.check_value(self.value.data), **args}
+
+
+class BaseReportForm(CommandForm):
+    """Ask for the station's device model: FullInventory or ConfigurationInventory."""
+
+    base = text(default="FullInventory")
+
+    def arguments(self, charger: Charger) -> dict:
+        """Return the report base; raise ServiceError for one stations do not know."""
+        return {"base": device_model.check_base(self.base.data)}
