@@ -49,8 +49,8 @@ def on_heartbeat(conn, **kwargs):
 
 
 def on_status_notification(conn, *, connector_status: str, evse_id: int, connector_id: int, **kwargs):
-    """Store an EVSE's status (the evseId is our connector number: one connector per EVSE)."""
-    charger_state.connector_status(conn.charger_id, evse_id, connector_status)
+    """Store the status of an EVSE's connector."""
+    charger_state.connector_status(conn.charger_id, connector_id, connector_status, evse_id=evse_id)
     return call_result.StatusNotification()
 
 
@@ -78,7 +78,8 @@ def on_transaction_event(
         kind=event_type,
         ocpp_tx_id=transaction_info["transaction_id"],
         timestamp=parse_time(timestamp),
-        connector_id=(evse or {}).get("id"),
+        evse_id=(evse or {}).get("id"),
+        connector_id=(evse or {}).get("connector_id"),
         token=(id_token or {}).get("id_token"),
         token_type=(id_token or {}).get("type"),
         samples=meter.samples(meter_value),
@@ -91,7 +92,7 @@ def on_transaction_event(
 
 def on_meter_values(conn, *, evse_id: int, meter_value: list, **kwargs):
     """Store readings outside TransactionEvent against the EVSE's active transaction."""
-    transactions.add_samples(conn.charger_id, None, meter.samples(meter_value), evse_id)
+    transactions.add_samples(conn.charger_id, None, meter.samples(meter_value), evse_id=evse_id)
     return call_result.MeterValues()
 
 
@@ -99,9 +100,10 @@ def on_notify_event(conn, *, event_data: list, **kwargs):
     """Take connector availability changes from events; other events are only logged."""
     for event in event_data:
         component, variable = event.get("component") or {}, event.get("variable") or {}
-        evse_id = (component.get("evse") or {}).get("id")
-        if component.get("name") == "Connector" and variable.get("name") == "AvailabilityState" and evse_id:
-            charger_state.connector_status(conn.charger_id, evse_id, event.get("actual_value"))
+        evse = component.get("evse") or {}
+        if component.get("name") == "Connector" and variable.get("name") == "AvailabilityState" and evse.get("id"):
+            place = {"connector_id": evse.get("connector_id") or 1, "evse_id": evse["id"]}
+            charger_state.connector_status(conn.charger_id, status=event.get("actual_value"), **place)
         elif log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s event %s.%s = %s",
