@@ -39,9 +39,9 @@ def place(charger: Charger, raw: str, required: bool, evse_only: bool = False) -
     evses, connectors = sorted({str(c.evse_id) for c in known}), [c.choice for c in known]
     if evse_only:
         connector_id = None
-    elif required:
-        connector_id = connector_id or 1
-    chosen, choices = (f"{evse_id}.{connector_id}", connectors) if connector_id else (str(evse_id), evses)
+    elif required and connector_id is None:
+        connector_id = 1
+    chosen, choices = (f"{evse_id}.{connector_id}", connectors) if connector_id is not None else (str(evse_id), evses)
     if evse_id < 1 or connector_id == 0 or (known and chosen not in choices):
         what = "EVSEs" if evse_only else "connectors"
         listed = evses if evse_only else connectors
