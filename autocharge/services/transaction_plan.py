@@ -127,7 +127,7 @@ def plan_event(
     written = Meter(meter.meter_start, end.energy_wh if end else energy, meter.counted_from)
     takes_owner = owner is not None and _may_take(stored, event)
     return EventPlan(
-        owner=_owner_columns(event, owner) if takes_owner else None,
+        owner=owner_columns(event.token, event.token_type, owner) if takes_owner else None,
         meter=written if changed or (energy != stored.energy_wh and end is None) else None,
         end=end,
         link_remote_start=owner.remote_start_id if takes_owner else None,
@@ -151,7 +151,7 @@ def _plan_new(charger_id: int, event: TxEvent, owner: Owner | None) -> EventPlan
         "meter_start": meter_start,
         "counted_from": counted_from,
         "energy_wh": end.energy_wh if end else energy,
-        **(_owner_columns(event, owner) if owner is not None else {}),
+        **(owner_columns(event.token, event.token_type, owner) if owner is not None else {}),
     }
     if end is not None:
         columns |= {
@@ -224,11 +224,6 @@ def _may_take(stored: Stored, event: TxEvent) -> bool:
     return stored.id_token is None and (
         stored.auth_status is None or (bool(event.token) and stored.origin != Origin.APP)
     )
-
-
-def _owner_columns(event: TxEvent, owner: Owner) -> dict:
-    """Return the columns saying whom the transaction belongs to, as authorization decided."""
-    return owner_columns(event.token, event.token_type, owner)
 
 
 def owner_columns(token: str | None, token_type: str | None, owner: Owner) -> dict:

@@ -65,7 +65,7 @@ def start(
         "dedupe_key": dedupe_key,
         "start_time": start_time,
         "meter_start": meter_start,
-        **_owner(token, token_type, result),
+        **owner_columns(token, token_type, result),
     }
     try:
         with writing():
@@ -156,7 +156,9 @@ def transaction_event(charger_id: int, event: TxEvent) -> str | None:
     plain = not (event.token or event.remote_start_id or begin_energy(event.samples) is not None)
     if event.kind == "Updated" and plain and _record_periodic(charger_id, event):
         return None
-    # The one read of the row: the token's answer depends on it, and authorizing happens outside the write.
+    # The one read of the row: the token's answer depends on it, and authorizing writes in a write of its own. A
+    # charger sends one event at a time; what a racing retry could change, the statements guard (complete only
+    # a running one, link an unlinked start, a unique dedupe key against a second insert: read again below).
     stored = hot.find_by_key(charger_id, event.ocpp_tx_id)
     answer, owner = _event_owner(charger_id, event, stored)
     try:
@@ -226,11 +228,6 @@ def _active_on(charger_id: int, connector_id: int | None, evse_id: int | None):
     if not connector_id:
         return None
     return hot.active_on(charger_id, connector_id)
-
-
-def _owner(token: str | None, token_type: str | None, result: AuthResult) -> dict:
-    """Return the columns saying whom the transaction belongs to, as authorization decided."""
-    return owner_columns(token, token_type, result)
 
 
 def _link_remote_start(tx_id: int, result: AuthResult) -> None:
