@@ -116,16 +116,16 @@ def test_sessions_are_complete_and_never_overlap_on_a_connector(demo):
             assert tx.stop_reason
         else:
             assert tx.stop_time is None and tx.meter_stop is None
-        by_connector[(tx.charger_id, tx.connector_id)].append(tx)
+        by_connector[(tx.charger_id, tx.evse_id, tx.connector_id)].append(tx)
     for txs in by_connector.values():
         for before, after in zip(txs, txs[1:], strict=False):  # ids follow start times
             assert before.start_time <= after.start_time
             assert before.stop_time is not None and before.stop_time <= after.start_time
             assert before.meter_stop <= after.meter_start
-    busy = {(t.charger_id, t.connector_id) for t in rows(Transaction) if t.status == "active"}
+    busy = {(t.charger_id, t.evse_id, t.connector_id) for t in rows(Transaction) if t.status == "active"}
     for connector in rows(Connector):
         charging = connector.status in ("Charging", "Occupied")
-        assert charging == ((connector.charger_id, connector.connector_id) in busy)
+        assert charging == ((connector.charger_id, connector.evse_id, connector.connector_id) in busy)
 
 
 def test_meter_samples(demo):

@@ -187,3 +187,80 @@ def test_upgrade_refuses_odd_values_and_changes_nothing(migrate, empty_url):
     assert statuses(empty_url) == before  # not even the connector's odd status was replaced
     assert accepts(empty_url, "vehicle", "status", "bogus")
     assert transaction_indexes(empty_url) >= OLD_INDEXES
+
+
+GUARDS, EVSES = "e6b2a4c8d0f5", "a3c7e1f9d2b6"
+# A 1.6 charger and a 2.0.1 one, as stored before EVSEs: the 2.0.1 evseId in connector_id.
+CHARGERS = (
+    (
+        "charger",
+        {"id": 1, "charge_box_id": "CP-16", "registration": "accepted", "autocharge": "unknown", "ocpp_version": "1.6"},
+    ),
+    (
+        "charger",
+        {
+            "id": 2,
+            "charge_box_id": "CP-201",
+            "registration": "accepted",
+            "autocharge": "unknown",
+            "ocpp_version": "2.0.1",
+        },
+    ),
+    ("connector", {"id": 1, "charger_id": 1, "connector_id": 0, "status": "Available"}),
+    ("connector", {"id": 2, "charger_id": 1, "connector_id": 2, "status": "Charging"}),
+    ("connector", {"id": 3, "charger_id": 2, "connector_id": 1, "status": "Available"}),
+    ("connector", {"id": 4, "charger_id": 2, "connector_id": 2, "status": "Occupied"}),
+    ("transaction", {"id": 1, "charger_id": 1, "connector_id": 2, "dedupe_key": "2|TAG|t", "status": "active"}),
+    (
+        "transaction",
+        {"id": 2, "charger_id": 2, "connector_id": 2, "dedupe_key": "tx", "ocpp_tx_id": "tx", "status": "active"},
+    ),
+)
+
+
+def places(url: str) -> dict:
+    """Return {table: [(charger_id, evse_id, connector_id) in id order]} of connectors and transactions."""
+    with connected(url) as conn:
+        return {
+            table: [
+                tuple(row)
+                for row in conn.execute(sa.text(f'SELECT charger_id, evse_id, connector_id FROM "{table}" ORDER BY id'))
+            ]
+            for table in ("connector", "transaction")
+        }
+
+
+def test_evse_ids_move_out_of_the_connector_ids_of_2_0_1_rows_and_back(migrate, empty_url):
+    migrate(GUARDS)
+    insert(empty_url, CHARGERS)
+
+    migrate(EVSES)
+    assert places(empty_url) == {
+        "connector": [(1, None, 0), (1, None, 2), (2, 1, 1), (2, 2, 1)],
+        "transaction": [(1, None, 2), (2, 2, 1)],
+    }
+    # EVSE 2 gains a second connector; a 1.6 number and a 2.0.1 one no longer collide, but a repeat does.
+    insert(
+        empty_url, [("connector", {"id": 5, "charger_id": 2, "evse_id": 2, "connector_id": 2, "status": "Available"})]
+    )
+    insert(empty_url, [("connector", {"id": 6, "charger_id": 2, "connector_id": 1, "status": "Available"})])
+    for evse_id in (None, 2):
+        with pytest.raises(sa.exc.IntegrityError):
+            row = {
+                "id": 7,
+                "charger_id": 2 - (evse_id is None),
+                "evse_id": evse_id,
+                "connector_id": 2,
+                "status": "Unknown",
+            }
+            insert(empty_url, [("connector", row)])
+
+    migrate(GUARDS, down=True)
+    with connected(empty_url) as conn:
+        rows = conn.execute(sa.text("SELECT id, charger_id, connector_id FROM connector ORDER BY id")).all()
+        transactions = conn.execute(sa.text('SELECT charger_id, connector_id FROM "transaction" ORDER BY id')).all()
+    # EVSE 2 keeps its first connector's row; the 1.6-style row 6 gives way to EVSE 1.
+    assert [tuple(r) for r in rows] == [(1, 1, 0), (2, 1, 2), (3, 2, 1), (4, 2, 2)]
+    assert [tuple(t) for t in transactions] == [(1, 2), (2, 2)]
+    with pytest.raises(sa.exc.IntegrityError):
+        insert(empty_url, [("connector", {"id": 8, "charger_id": 2, "connector_id": 1, "status": "Unknown"})])

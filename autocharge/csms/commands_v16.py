@@ -12,12 +12,21 @@ LIMIT_KEYS = {
 }
 
 
-def remote_start(*, token: str, remote_start_id: int, connector_id: int | None = None) -> tuple[str, dict]:
+def remote_start(
+    *, token: str, remote_start_id: int, connector_id: int | None = None, evse_id: None = None
+) -> tuple[str, dict]:
     """Return RemoteStartTransaction for a one-time idTag (the charger picks the connector when none is given)."""
+    _no_evse(evse_id)
     payload: dict = {"idTag": token}
     if connector_id:
         payload["connectorId"] = connector_id
     return "RemoteStartTransaction", payload
+
+
+def _no_evse(evse_id: int | None) -> None:
+    """Raise ServiceError for an EVSE: the commands the services share with 2.0.1 may name one, 1.6 has none."""
+    if evse_id is not None:
+        raise ServiceError("OCPP 1.6 has no EVSEs: choose a connector.")
 
 
 def remote_stop(*, transaction_id: int, ocpp_tx_id: str | None = None) -> tuple[str, dict]:
@@ -35,13 +44,15 @@ def reset(*, kind: str) -> tuple[str, dict]:
     return "Reset", {"type": kind}
 
 
-def unlock_connector(*, connector_id: int) -> tuple[str, dict]:
+def unlock_connector(*, connector_id: int, evse_id: None = None) -> tuple[str, dict]:
     """Return UnlockConnector."""
+    _no_evse(evse_id)
     return "UnlockConnector", {"connectorId": connector_id}
 
 
-def trigger_message(*, message: str, connector_id: int | None = None) -> tuple[str, dict]:
+def trigger_message(*, message: str, connector_id: int | None = None, evse_id: None = None) -> tuple[str, dict]:
     """Return TriggerMessage; raise ServiceError for a message 1.6 cannot trigger."""
+    _no_evse(evse_id)
     if message not in TRIGGERS:
         raise ServiceError(f"OCPP 1.6 cannot trigger {message}; choose one of {', '.join(TRIGGERS)}.")
     payload: dict = {"requestedMessage": message}

@@ -27,11 +27,15 @@ LIMIT_VARIABLES = (
 )
 
 
-def remote_start(*, token: str, remote_start_id: int, connector_id: int | None = None) -> tuple[str, dict]:
-    """Return RequestStartTransaction for a one-time Central idToken, on an EVSE or any."""
+def remote_start(
+    *, token: str, remote_start_id: int, evse_id: int | None = None, connector_id: int | None = None
+) -> tuple[str, dict]:
+    """Return RequestStartTransaction for a one-time Central idToken, on an EVSE or any (2.0.1 names no connector)."""
+    if connector_id and not evse_id:
+        raise ServiceError("OCPP 2.0.1 starts on an EVSE, not a connector: choose the EVSE.")
     payload: dict = {"idToken": {"idToken": token, "type": "Central"}, "remoteStartId": remote_start_id}
-    if connector_id:
-        payload["evseId"] = connector_id
+    if evse_id:
+        payload["evseId"] = evse_id
     return "RequestStartTransaction", payload
 
 
@@ -50,18 +54,21 @@ def reset(*, kind: str) -> tuple[str, dict]:
     return "Reset", {"type": RESETS[kind]}
 
 
-def unlock_connector(*, connector_id: int) -> tuple[str, dict]:
-    """Return UnlockConnector of the EVSE's (first) connector."""
-    return "UnlockConnector", {"evseId": connector_id, "connectorId": 1}
+def unlock_connector(*, connector_id: int, evse_id: int | None = None) -> tuple[str, dict]:
+    """Return UnlockConnector of a connector of an EVSE; raise ServiceError without the EVSE."""
+    if not evse_id:
+        raise ServiceError("OCPP 2.0.1 unlocks a connector of an EVSE: choose the EVSE and its connector.")
+    return "UnlockConnector", {"evseId": evse_id, "connectorId": connector_id}
 
 
-def trigger_message(*, message: str, connector_id: int | None = None) -> tuple[str, dict]:
-    """Return TriggerMessage; raise ServiceError for a message 2.0.1 cannot trigger."""
+def trigger_message(*, message: str, evse_id: int | None = None, connector_id: int | None = None) -> tuple[str, dict]:
+    """Return TriggerMessage about the station, an EVSE or one of its connectors; raise ServiceError for a message
+    2.0.1 cannot trigger."""
     if message not in TRIGGERS:
         raise ServiceError(f"OCPP 2.0.1 cannot trigger {message}; choose one of {', '.join(TRIGGERS)}.")
     payload: dict = {"requestedMessage": message}
-    if connector_id:
-        payload["evse"] = {"id": connector_id}
+    if evse_id:
+        payload["evse"] = {"id": evse_id, **({"connectorId": connector_id} if connector_id else {})}
     return "TriggerMessage", payload
 
 

@@ -51,8 +51,8 @@ def on_heartbeat(conn, **kwargs):
 
 
 def on_status_notification(conn, *, connector_status: str, evse_id: int, connector_id: int, **kwargs):
-    """Store an EVSE's status (the evseId is our connector number: one connector per EVSE)."""
-    charger_state.connector_status(conn.charger_id, evse_id, connector_status)
+    """Store the status of an EVSE's connector."""
+    charger_state.connector_status(conn.charger_id, connector_id, connector_status, evse_id=evse_id)
     return call_result.StatusNotification()
 
 
@@ -80,7 +80,8 @@ def on_transaction_event(
         kind=event_type,
         ocpp_tx_id=transaction_info["transaction_id"],
         timestamp=parse_time(timestamp),
-        connector_id=(evse or {}).get("id"),
+        evse_id=(evse or {}).get("id"),
+        connector_id=(evse or {}).get("connector_id"),
         token=(id_token or {}).get("id_token"),
         token_type=(id_token or {}).get("type"),
         samples=meter.samples(meter_value),
@@ -93,7 +94,7 @@ def on_transaction_event(
 
 def on_meter_values(conn, *, evse_id: int, meter_value: list, **kwargs):
     """Store readings outside TransactionEvent against the EVSE's active transaction."""
-    transactions.add_samples(conn.charger_id, None, meter.samples(meter_value), evse_id)
+    transactions.add_samples(conn.charger_id, None, meter.samples(meter_value), evse_id=evse_id)
     return call_result.MeterValues()
 
 
@@ -102,14 +103,15 @@ def on_notify_event(conn, *, event_data: list, **kwargs):
     statuses, kept = [], []
     for event in event_data:
         component, variable = event.get("component") or {}, event.get("variable") or {}
-        evse_id = (component.get("evse") or {}).get("id")
-        if component.get("name") == "Connector" and variable.get("name") == "AvailabilityState" and evse_id:
-            statuses.append((evse_id, event.get("actual_value")))  # a status report: kept as the connector's
+        evse = component.get("evse") or {}
+        if component.get("name") == "Connector" and variable.get("name") == "AvailabilityState" and evse.get("id"):
+            place = {"connector_id": evse.get("connector_id") or 1, "evse_id": evse["id"]}
+            statuses.append((place, event.get("actual_value")))  # a status report: kept as the connector's
         else:
             kept.append(event)
     charger_events.charger_reported(conn.charger_id, conn.charge_box_id, kept)  # ORM writes before hot ones
-    for evse_id, status in statuses:
-        charger_state.connector_status(conn.charger_id, evse_id, status)
+    for place, status in statuses:
+        charger_state.connector_status(conn.charger_id, status=status, **place)
     return call_result.NotifyEvent()
 
 

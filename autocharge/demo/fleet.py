@@ -109,6 +109,13 @@ def make_chargers(rng: random.Random, count: int, first_id: int, until: datetime
     return chargers, rows
 
 
+def place(version: str, connector: int) -> dict:
+    """Return the columns naming a demo connector: a 1.6 connector, or a 2.0.1 EVSE's one connector."""
+    return (
+        {"evse_id": None, "connector_id": connector} if version == "1.6" else {"evse_id": connector, "connector_id": 1}
+    )
+
+
 def connector_rows(
     chargers: list[Charger], busy: set[tuple[int, int]], rng: random.Random, until: datetime
 ) -> list[dict]:
@@ -126,7 +133,7 @@ def connector_rows(
             rows.append(
                 {
                     "charger_id": charger.id,
-                    "connector_id": connector,
+                    **place(charger.version, connector),
                     "status": status,
                     "error_code": "GroundFailure" if status == "Faulted" else None,
                     "updated_at": (until - timedelta(minutes=rng.randint(1, 600))).replace(microsecond=0),

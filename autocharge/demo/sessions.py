@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .fleet import Charger
+from .fleet import Charger, place
 from .people import Driver, Window
 
 EPOCH = datetime(1970, 1, 1)
@@ -181,7 +181,7 @@ class Sessions:
         token = self._token(batch, origin, window, driver, charger, connector, tx_id, start)
         ocpp_tx_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4)) if charger.version == "2.0.1" else None
         batch.transactions.append({
-            "id": tx_id, "charger_id": charger.id, "connector_id": connector,
+            "id": tx_id, "charger_id": charger.id, **place(charger.version, connector),
             "dedupe_key": ocpp_tx_id or f"{connector}|{token}|{start.isoformat()}Z", "ocpp_tx_id": ocpp_tx_id,
             "user_id": driver.id, "vehicle_id": window.vehicle_id if window else None, "origin": origin,
             "id_token": token, "id_token_type": TOKEN_TYPES[origin] if ocpp_tx_id else None, "auth_status": "Accepted",

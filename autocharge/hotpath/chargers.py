@@ -52,20 +52,33 @@ _SEEN = prebuilt(
     )
     .values(last_seen=sa.bindparam("now")),
 )
-_STATUS_COLUMNS = ("charger_id", "connector_id", "status", "error_code", "updated_at")
+_STATUS_COLUMNS = ("charger_id", "evse_id", "connector_id", "status", "error_code", "updated_at")
+# The unique index each upsert lands on (models.charger.Connector): 1.6 rows have no EVSE, 2.0.1 rows one.
+_CONFLICTS = {
+    "chargers.update_connector_status": {
+        "index_elements": ["charger_id", "connector_id"],
+        "index_where": sa.text("evse_id IS NULL"),
+    },
+    "chargers.update_evse_status": {"index_elements": ["charger_id", "evse_id", "connector_id"]},
+}
 
 
-def _status_upsert(dialect_name: str):
-    """Return the upsert of a connector's status for one dialect."""
-    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(Connector)
-    insert = insert.values({name: sa.bindparam(name) for name in _STATUS_COLUMNS})
-    return insert.on_conflict_do_update(
-        index_elements=["charger_id", "connector_id"],
-        set_={name: insert.excluded[name] for name in ("status", "error_code", "updated_at")},
-    )
+def _status_upsert(name: str):
+    """Return a builder of one connector-status upsert (1.6, or 2.0.1 by EVSE) for a dialect."""
+
+    def build(dialect_name: str):
+        insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(Connector)
+        insert = insert.values({column: sa.bindparam(column) for column in _STATUS_COLUMNS})
+        return insert.on_conflict_do_update(
+            **_CONFLICTS[name],
+            set_={column: insert.excluded[column] for column in ("status", "error_code", "updated_at")},
+        )
+
+    return prebuilt_per_dialect(name, build)
 
 
-_STATUS_UPSERT = prebuilt_per_dialect("chargers.update_connector_status", _status_upsert)
+_STATUS_UPSERT = _status_upsert("chargers.update_connector_status")
+_EVSE_STATUS_UPSERT = _status_upsert("chargers.update_evse_status")
 
 
 def boot(
@@ -108,15 +121,17 @@ def heartbeat_seen(heard: dict[int, datetime]) -> None:
 
 
 def update_connector_status(
-    charger_id: int, connector_id: int, status: str, error_code: str | None, now: datetime
+    charger_id: int, connector_id: int, status: str, error_code: str | None, now: datetime, evse_id: int | None = None
 ) -> None:
-    """Store a connector's reported status, creating its row on first report."""
+    """Store a connector's reported status (of a 2.0.1 EVSE when `evse_id` is given), creating its row on first report."""
     params = {
         "charger_id": charger_id,
+        "evse_id": evse_id,
         "connector_id": connector_id,
         "status": status,
         "error_code": error_code,
         "updated_at": now,
     }
     conn = connection()
-    conn.execute(_STATUS_UPSERT(conn.dialect.name), params)
+    upsert = _STATUS_UPSERT if evse_id is None else _EVSE_STATUS_UPSERT
+    conn.execute(upsert(conn.dialect.name), params)

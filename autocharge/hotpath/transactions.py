@@ -1,6 +1,6 @@
 """Transactions and meter samples on the hot path: meter values arrive every few seconds per charger.
 
-Rows read here (`find_by_key`, `find_by_id`, `active_on`) have the columns of ROW, by name and in that order.
+Rows read here (`find_by_key`, `find_by_id`, `active_on`, `active_on_evse`) have the columns of ROW, by name and in that order.
 """
 
 from collections.abc import Iterable
@@ -54,6 +54,18 @@ _ACTIVE_ON = prebuilt(
     .where(
         Transaction.charger_id == sa.bindparam("charger_id"),
         Transaction.connector_id == sa.bindparam("connector_id"),
+        Transaction.status == TransactionStatus.ACTIVE,
+    )
+    .order_by(Transaction.id.desc())
+    .limit(1),
+)
+# A 2.0.1 MeterValues names the EVSE only.
+_ACTIVE_ON_EVSE = prebuilt(
+    "transactions.active_on_evse",
+    sa.select(*ROW)
+    .where(
+        Transaction.charger_id == sa.bindparam("charger_id"),
+        Transaction.evse_id == sa.bindparam("evse_id"),
         Transaction.status == TransactionStatus.ACTIVE,
     )
     .order_by(Transaction.id.desc())
@@ -162,6 +174,11 @@ def find_by_id(charger_id: int, tx_id: int):
 def active_on(charger_id: int, connector_id: int):
     """Return the row (ROW) of the latest transaction running on a connector, or None."""
     return run(_ACTIVE_ON, {"charger_id": charger_id, "connector_id": connector_id}).first()
+
+
+def active_on_evse(charger_id: int, evse_id: int):
+    """Return the row (ROW) of the latest transaction running on a 2.0.1 EVSE, or None."""
+    return run(_ACTIVE_ON_EVSE, {"charger_id": charger_id, "evse_id": evse_id}).first()
 
 
 def insert_transaction(columns: dict) -> int:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import utcnow
@@ -11,6 +11,11 @@ from .statuses import AutochargeSupport, ConnectorStatus, Registration, stored_a
 
 REGISTRATIONS = tuple(Registration)
 AUTOCHARGE_SUPPORT = tuple(AutochargeSupport)
+
+
+def place(evse_id: int | None, connector_id: int) -> str:
+    """Return a connector as OCPP names it: "EVSE 1 · connector 2" for 2.0.1, "connector 2" for 1.6."""
+    return f"EVSE {evse_id} · connector {connector_id}" if evse_id is not None else f"connector {connector_id}"
 
 
 class Charger(db.Model):
@@ -48,22 +53,31 @@ class Charger(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     connectors: Mapped[list["Connector"]] = relationship(
-        back_populates="charger", order_by="Connector.connector_id", cascade="all, delete-orphan"
+        back_populates="charger", order_by="[Connector.evse_id, Connector.connector_id]", cascade="all, delete-orphan"
     )
 
 
 class Connector(db.Model):
-    """One connector's last reported status (connector 0 is the charger itself)."""
+    """One connector's last reported status: a 1.6 connector (0 is the charger itself), or a 2.0.1 EVSE's connector."""
 
+    # One row per 1.6 connector and per 2.0.1 (EVSE, connector): the hot path's upserts name these (migration
+    # a3c7e1f9d2b6). A 1.6 row has no EVSE, and NULLs never collide in a unique index, hence the partial one.
     __table_args__ = (
-        UniqueConstraint("charger_id", "connector_id"),
+        Index(
+            "uq_connector_v16",
+            "charger_id",
+            "connector_id",
+            unique=True,
+            **{f"{dialect}_where": text("evse_id IS NULL") for dialect in ("sqlite", "postgresql")},
+        ),
+        Index("uq_connector_evse", "charger_id", "evse_id", "connector_id", unique=True),
         Index("ix_connector_status_charger", "status", "charger_id"),  # the Chargers list's faulted filter
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("charger.id", ondelete="CASCADE"))
-    # OCPP 1.6 connectorId; for 2.0.1 the evseId (one connector per EVSE, as on nearly all hardware).
-    connector_id: Mapped[int]
+    evse_id: Mapped[int | None]  # OCPP 2.0.1 evseId; None for 1.6, which has no EVSEs
+    connector_id: Mapped[int]  # OCPP 1.6 connectorId; 2.0.1 connectorId, numbered within its EVSE
     status: Mapped[ConnectorStatus] = mapped_column(
         stored_as(ConnectorStatus, 20, "status"), default=ConnectorStatus.UNKNOWN
     )
@@ -71,3 +85,13 @@ class Connector(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     charger: Mapped[Charger] = relationship(back_populates="connectors")
+
+    @property
+    def label(self) -> str:
+        """Return the connector's name in a list or on a badge: "2" (1.6), "EVSE 1 · connector 2" (2.0.1)."""
+        return str(self.connector_id) if self.evse_id is None else place(self.evse_id, self.connector_id)
+
+    @property
+    def choice(self) -> str:
+        """Return the value that names it in a command form: "2" (1.6), "1.2" (2.0.1: EVSE 1, connector 2)."""
+        return str(self.connector_id) if self.evse_id is None else f"{self.evse_id}.{self.connector_id}"

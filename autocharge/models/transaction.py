@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import utcnow
 from ..extensions import db
+from .charger import place
 from .statuses import AuthStatus, EndReason, Origin, TransactionStatus, stored_as
 
 if TYPE_CHECKING:
@@ -43,7 +44,8 @@ class Transaction(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("charger.id", ondelete="CASCADE"))
-    connector_id: Mapped[int] = mapped_column(default=1)
+    evse_id: Mapped[int | None]  # OCPP 2.0.1 evse.id; None for 1.6 (migration a3c7e1f9d2b6)
+    connector_id: Mapped[int] = mapped_column(default=1)  # 1.6 connectorId; 2.0.1 evse.connectorId (1 if not sent)
     dedupe_key: Mapped[str] = mapped_column(String(120))
     ocpp_tx_id: Mapped[str | None] = mapped_column(String(36))  # 2.0.1 transactionId
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
@@ -72,6 +74,16 @@ class Transaction(db.Model):
     samples: Mapped[list["MeterSample"]] = relationship(
         back_populates="transaction", order_by="MeterSample.timestamp", cascade="all, delete-orphan"
     )
+
+    @property
+    def place_label(self) -> str:
+        """Return where it ran in a sentence: "EVSE 1 · connector 2" (2.0.1), "connector 2" (1.6)."""
+        return place(self.evse_id, self.connector_id)
+
+    @property
+    def connector_label(self) -> str:
+        """Return where it ran in a Connector column: "EVSE 1 · connector 2" (2.0.1), "2" (1.6)."""
+        return str(self.connector_id) if self.evse_id is None else place(self.evse_id, self.connector_id)
 
     @property
     def origin_label(self) -> str:

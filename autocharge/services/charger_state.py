@@ -79,24 +79,34 @@ def seen_many(heard: dict) -> None:
         hot.heartbeat_seen(heard)
 
 
-def connector_status(charger_id: int, connector_id: int, status: str | None, error_code: str | None = None) -> None:
-    """Store a connector's reported status (upsert), then tell a waiting pairing about it.
+def connector_status(
+    charger_id: int,
+    connector_id: int,
+    status: str | None,
+    error_code: str | None = None,
+    evse_id: int | None = None,
+) -> None:
+    """Store a connector's reported status (upsert; a 2.0.1 one names its EVSE), then tell a waiting pairing about it.
 
     A value of no OCPP version (a 2.0.1 AvailabilityState is free text) is stored as Unknown and logged: the column
     holds only ConnectorStatus, and the charger's message is answered all the same.
     """
     known = ConnectorStatus.reported(status)
     if known != status:
-        log.info("charger %s connector %s reported status %r: stored as %s", charger_id, connector_id, status, known)
+        log.info(
+            "charger %s connector %s/%s reported status %r: stored as %s",
+            charger_id,
+            evse_id,
+            connector_id,
+            status,
+            known,
+        )
     with writing():
-        hot.update_connector_status(charger_id, connector_id, known, _limit(error_code, 40), utcnow())
+        hot.update_connector_status(charger_id, connector_id, known, _limit(error_code, 40), utcnow(), evse_id)
     pairing.on_connector_status(charger_id, connector_id, known)
 
 
 def connectors(charger_id: int) -> list[Connector]:
-    """Return a charger's connectors by number."""
-    return list(
-        db.session.scalars(
-            sa.select(Connector).where(Connector.charger_id == charger_id).order_by(Connector.connector_id)
-        )
-    )
+    """Return a charger's connectors by EVSE (2.0.1) and number."""
+    query = sa.select(Connector).where(Connector.charger_id == charger_id)
+    return list(db.session.scalars(query.order_by(Connector.evse_id, Connector.connector_id)))

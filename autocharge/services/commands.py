@@ -136,20 +136,27 @@ def _command(charger_id: int, command: str, what: str, admin_id: int | None, **a
 
 
 def remote_start(
-    charger_id: int, user_id: int, connector_id: int | None = None, admin_id: int | None = None
+    charger_id: int,
+    user_id: int,
+    connector_id: int | None = None,
+    admin_id: int | None = None,
+    evse_id: int | None = None,
 ) -> CommandResult:
-    """Ask a charger to start charging for a user; the transaction gets origin App and that user."""
+    """Ask a charger to start charging for a user (on a 1.6 connector, a 2.0.1 EVSE, or where it picks); the
+    transaction gets origin App and that user."""
     user = users.get(user_id)
     if not user.active:
         raise ServiceError(f"{user.name} is blocked and cannot charge.", field="user_id")
-    what = f"remote start for user {user_id}" + (f" on connector {connector_id}" if connector_id else "")
+    what = f"remote start for user {user_id}" + (
+        f" on {_where(evse_id, connector_id)}" if evse_id or connector_id else ""
+    )
     with _audited(charger_id, "remote_start", what, admin_id) as answered:
         ocpp = link.current()
         target = ocpp.reach(charger_id)  # before the token: no start handed out for a charger that is not there
         with writing() as session:
             start = RemoteStart(
                 charger_id=charger_id,
-                connector_id=connector_id,
+                connector_id=evse_id or connector_id,  # 2.0.1 starts on an EVSE
                 user_id=user_id,
                 admin_id=admin_id,
                 id_token="APP" + secrets.token_hex(6).upper(),
@@ -158,7 +165,7 @@ def remote_start(
             session.add(start)
             session.flush()
             remote_start_id, token = start.id, start.id_token
-        args = {"token": token, "remote_start_id": remote_start_id, "connector_id": connector_id}
+        args = {"token": token, "remote_start_id": remote_start_id, "connector_id": connector_id, "evse_id": evse_id}
         reply = ocpp.call(target, "remote_start", **args)
         answered(reply.status)
     return _result(target, reply, "remote start")
@@ -193,20 +200,34 @@ def reset(charger_id: int, kind: str = "Soft", admin_id: int | None = None) -> C
     return _command(charger_id, "reset", f"{kind.lower()} reset", admin_id, kind=kind)
 
 
-def unlock_connector(charger_id: int, connector_id: int, admin_id: int | None = None) -> CommandResult:
-    """Ask a charger to release the cable of a connector (1 or more)."""
+def unlock_connector(
+    charger_id: int, connector_id: int, admin_id: int | None = None, evse_id: int | None = None
+) -> CommandResult:
+    """Ask a charger to release the cable of a connector (1 or more; of an EVSE on 2.0.1)."""
     if connector_id < 1:
         raise ServiceError("Choose the connector to unlock (1 or more).", field="connector_id")
-    what = f"unlock of connector {connector_id}"
-    return _command(charger_id, "unlock_connector", what, admin_id, connector_id=connector_id)
+    what = f"unlock of {_where(evse_id, connector_id)}"
+    return _command(charger_id, "unlock_connector", what, admin_id, connector_id=connector_id, evse_id=evse_id)
 
 
 def trigger_message(
-    charger_id: int, message: str, connector_id: int | None = None, admin_id: int | None = None
+    charger_id: int,
+    message: str,
+    connector_id: int | None = None,
+    admin_id: int | None = None,
+    evse_id: int | None = None,
 ) -> CommandResult:
-    """Ask a charger to send a message now (StatusNotification, MeterValues, Heartbeat, ...)."""
-    args = {"message": message, "connector_id": connector_id}
+    """Ask a charger to send a message now (StatusNotification, MeterValues, Heartbeat, ...), maybe about one
+    connector (1.6) or EVSE (2.0.1)."""
+    args = {"message": message, "connector_id": connector_id, "evse_id": evse_id}
     return _command(charger_id, "trigger_message", f"{message[:60]} trigger", admin_id, **args)
+
+
+def _where(evse_id: int | None, connector_id: int | None) -> str:
+    """Return a connector or EVSE in the audit trail's words."""
+    if evse_id is None:
+        return f"connector {connector_id}"
+    return f"EVSE {evse_id}" + (f" connector {connector_id}" if connector_id else "")
 
 
 def get_configuration(charger_id: int, keys: list[str] | None = None, admin_id: int | None = None) -> CommandResult:

@@ -77,9 +77,10 @@ def _count(model, *where) -> sa.ScalarSelect:
 def _connectors_charging() -> sa.ScalarSelect:
     """Return a scalar subquery counting the connectors with a session running on the chargers of CHARGING."""
     # The active sessions only (few: one per busy connector), through ix_transaction_status_start. Distinct, so a
-    # session left open under a newer one on the same connector does not count that connector twice.
+    # session left open under a newer one on the same connector does not count that connector twice (DISTINCT takes
+    # the NULL EVSEs of 1.6 sessions as equal).
     running = (
-        sa.select(Transaction.charger_id, Transaction.connector_id)
+        sa.select(Transaction.charger_id, Transaction.evse_id, Transaction.connector_id)
         .join(Charger, Charger.id == Transaction.charger_id)
         .where(Transaction.status == "active", *conditions(CHARGING))
         .distinct()

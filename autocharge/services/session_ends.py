@@ -97,6 +97,7 @@ def _stale_after_reboot(booted_before: datetime) -> sa.Select:
         sa.select(Connector.id)
         .where(
             Connector.charger_id == Transaction.charger_id,
+            Connector.evse_id.is_not_distinct_from(Transaction.evse_id),  # both NULL for 1.6
             Connector.connector_id == Transaction.connector_id,
             Connector.status.in_(RUNNING),
             Connector.updated_at >= Charger.last_boot,
@@ -107,6 +108,7 @@ def _stale_after_reboot(booted_before: datetime) -> sa.Select:
         sa.select(newer.id)
         .where(
             newer.charger_id == Transaction.charger_id,
+            newer.evse_id.is_not_distinct_from(Transaction.evse_id),
             newer.connector_id == Transaction.connector_id,
             newer.id > Transaction.id,
         )

@@ -242,7 +242,7 @@ def active_on_charger(charger_id: int) -> list[Transaction]:
         build_query(TransactionFilter(charger_id=charger_id, status=TransactionStatus.ACTIVE))
         .options(joinedload(Transaction.user))
         .order_by(None)
-        .order_by(Transaction.connector_id, Transaction.id)
+        .order_by(Transaction.evse_id, Transaction.connector_id, Transaction.id)
     )
     return list(db.session.scalars(query))
 

@@ -37,6 +37,7 @@ class Simulator:
         *,
         timeout: float = 10,
         connectors: int = 1,
+        connectors_per_evse: int = 1,
         vendor: str = "Autocharge",
         model: str = "Simulator",
         serial: str | None = None,
@@ -57,6 +58,7 @@ class Simulator:
         self.strict, self.auto_answer, self.log = strict, auto_answer, log
         self.connector_count = connectors
         self.report_part_size = report_part_size  # variables per NotifyReport part (2.0.1)
+        self.connectors_per_evse = max(1, connectors_per_evse)  # 2.0.1: how its connectors group into EVSEs
         self.connectors: dict[int, Connector] = {n: Connector() for n in range(1, connectors + 1)}
         self.transaction: Session | None = None
         self.meter_wh = 0

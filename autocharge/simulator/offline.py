@@ -151,7 +151,7 @@ class Offline:
             "offline": True,
             "transactionInfo": info,
             "meterValue": [{"timestamp": now_iso(), "sampledValue": [reading]}],
-            "evse": {"id": tx.connector_id, "connectorId": 1},
+            "evse": dict(zip(("id", "connectorId"), self.sim.dialect.evse_of(tx.connector_id), strict=True)),
         }
         if token is not None:
             payload["idToken"] = {"idToken": token.value, "type": token.type}

@@ -1,7 +1,9 @@
 """OCPP 2.0.1 as the simulated charger speaks it: its messages, and its answers to the CSMS's Calls.
 
 The simulated station starts a transaction when the cable is plugged in (TxStartPoint EVConnected), authorizes it
-with TransactionEvent Updated (Authorized), and ends it on stop or unplug. Connector n is EVSE n, connector 1.
+with TransactionEvent Updated (Authorized), and ends it on stop or unplug. The simulator numbers its connectors
+1, 2, ... as a 1.6 charger would; on the wire connector n is an EVSE and a connector of it (evse_of()): with one
+connector per EVSE (the default) n is EVSE n, connector 1; with two, 1 and 2 are EVSE 1's connectors 1 and 2.
 """
 
 import uuid
@@ -75,6 +77,21 @@ class Ocpp201(Dialect):
             "LocalAuthListCtrlr/ItemsPerMessage": (str(self.sim.local_list.per_message), True),
         }
 
+    def evse_of(self, connector_id: int) -> tuple[int, int]:
+        """Return (evseId, connectorId) of the simulator's connector n."""
+        per = self.sim.connectors_per_evse
+        return (connector_id - 1) // per + 1, (connector_id - 1) % per + 1
+
+    def number_of(self, evse_id: int | None, connector_id: int | None = None) -> int | None:
+        """Return the simulator's number of an EVSE's connector (its plugged or first one when none is named)."""
+        if not evse_id:
+            return None
+        if connector_id:
+            return (evse_id - 1) * self.sim.connectors_per_evse + connector_id
+        mine = [n for n in sorted(self.sim.connectors) if self.evse_of(n)[0] == evse_id]
+        plugged = [n for n in mine if self.sim.connectors[n].plugged]
+        return (plugged or mine or [(evse_id - 1) * self.sim.connectors_per_evse + 1])[0]
+
     def boot(self) -> dict:
         """Send BootNotification (reason PowerUp)."""
         sim = self.sim
@@ -84,11 +101,12 @@ class Ocpp201(Dialect):
         return sim.request(call.BootNotification(charging_station=station, reason=sim.boot_reason))
 
     def status(self, connector_id: int, status: str, error_code: str | None = None) -> dict:
-        """Send StatusNotification for EVSE `connector_id` and remember its status."""
+        """Send StatusNotification for a connector (of its EVSE) and remember its status."""
         self.connector(connector_id).status = status
-        self.sim.say(f"StatusNotification EVSE {connector_id}: {status}")
+        evse, number = self.evse_of(connector_id)
+        self.sim.say(f"StatusNotification EVSE {evse} connector {number}: {status}")
         return self.sim.request(
-            call.StatusNotification(timestamp=now_iso(), connector_status=status, evse_id=connector_id, connector_id=1)
+            call.StatusNotification(timestamp=now_iso(), connector_status=status, evse_id=evse, connector_id=number)
         )
 
     def event(
@@ -120,7 +138,7 @@ class Ocpp201(Dialect):
                 transaction_info=info,
                 meter_value=meter,
                 id_token=id_token(token) if token else None,
-                evse=datatypes.EVSEType(id=tx.connector_id, connector_id=1),
+                evse=datatypes.EVSEType(*self.evse_of(tx.connector_id)),
             )
         )
         status = answer.get("idTokenInfo", {}).get("status")
@@ -208,8 +226,9 @@ class Ocpp201(Dialect):
         tx = self.running(connector_id)
         meter = [sample(energy_wh, power_w, enums.ReadingContextEnumType.sample_periodic)]
         if tx is None:
-            self.sim.say(f"MeterValues EVSE {connector_id}: {int(energy_wh)} Wh")
-            return self.sim.request(call.MeterValues(evse_id=connector_id, meter_value=meter))
+            evse = self.evse_of(connector_id)[0]
+            self.sim.say(f"MeterValues EVSE {evse}: {int(energy_wh)} Wh")
+            return self.sim.request(call.MeterValues(evse_id=evse, meter_value=meter))
         state = enums.ChargingStateEnumType.charging if tx.authorized else enums.ChargingStateEnumType.ev_connected
         power = f", {int(power_w)} W" if power_w is not None else ""
         return self.event(
@@ -260,7 +279,7 @@ class Ocpp201(Dialect):
             )
         given = payload["idToken"]
         token = make_token("2.0.1", given["idToken"], None, given["type"])
-        evse = payload.get("evseId") or (tx.connector_id if tx else 1)
+        evse = self.number_of(payload.get("evseId")) or (tx.connector_id if tx else 1)
         answer = call_result.RequestStartTransaction(
             enums.RequestStartStopStatusEnumType.accepted, transaction_id=str(tx.transaction_id) if tx else None
         )
@@ -341,7 +360,8 @@ class Ocpp201(Dialect):
 
     def on_TriggerMessage(self, payload: dict) -> Answer:  # noqa: N802
         """Accept the messages the simulator can send, then send it."""
-        message, evse = payload.get("requestedMessage"), (payload.get("evse") or {}).get("id") or 1
+        named = payload.get("evse") or {}
+        message, evse = payload.get("requestedMessage"), self.number_of(named.get("id"), named.get("connectorId")) or 1
         tx = self.running()
         sends = {
             "BootNotification": self.sim.boot,
@@ -363,7 +383,7 @@ class Ocpp201(Dialect):
 
     def on_UnlockConnector(self, payload: dict) -> Answer:  # noqa: N802
         """Unlock, unless an authorized transaction runs there."""
-        tx = self.running(payload.get("evseId"))
+        tx = self.running(self.number_of(payload.get("evseId"), payload.get("connectorId")))
         status = (
             enums.UnlockStatusEnumType.ongoing_authorized_transaction
             if tx is not None and tx.authorized

@@ -1,7 +1,7 @@
 """charger events (boots, refused connects, CallErrors, commands, NotifyEvent, security events) and 2.0.1 device models
 
 Revision ID: c7d4e2a9f1b6
-Revises: e6b2a4c8d0f5
+Revises: a3c7e1f9d2b6
 Create Date: 2026-12-03 14:30:00
 
 New tables only: charger_event, device_report, device_variable.
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c7d4e2a9f1b6"
-down_revision = "e6b2a4c8d0f5"
+down_revision = "a3c7e1f9d2b6"
 branch_labels = None
 depends_on = None
 

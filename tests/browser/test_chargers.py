@@ -272,3 +272,34 @@ def test_stop_stays_pending_and_focused_across_status_polls_until_the_charger_an
     except CallTimeout:
         extra = None
     assert extra is None
+
+
+def test_a_2_0_1_charger_is_shown_and_commanded_by_evse_and_connector(admin_page, sqlite_app, server, charger_id):
+    with sqlite_app.app_context():
+        users.add_user("Alice Driver", "alice@example.com")
+    sim = Simulator(url=server.ws_url, charge_box_id="CP-1", version="2.0.1", connectors=2, connectors_per_evse=2)
+    try:
+        sim.connect()
+        sim.boot()
+        for number in (1, 2):
+            sim.status(number, "Available")
+        page = admin_page
+        page.goto(f"/chargers/{charger_id}")
+        expect(page.locator("#charger-status .connectors")).to_contain_text("EVSE 1 · connector 2 · Available")
+
+        page.get_by_label("Start charging for").select_option(label="Alice Driver (alice@example.com)")
+        page.get_by_label("EVSE", exact=True).select_option(label="EVSE 1")
+        page.get_by_role("button", name="Start", exact=True).click()
+        expect(page.locator("#command-result")).to_have_text("CP-1 accepted the remote start.")
+        running = page.locator("#charger-status .running")
+        expect(running).to_contain_text("on EVSE 1 · connector 1 for Alice Driver", timeout=8000)
+
+        page.get_by_label("Unlock connector").select_option(label="EVSE 1 · connector 2 (Available)")
+        page.get_by_role("button", name="Unlock").click()
+        expect(page.locator("#command-result")).to_have_text("CP-1 accepted the unlock of EVSE 1 connector 2.")
+        assert sim.wait_for("UnlockConnector") == {"evseId": 1, "connectorId": 2}
+
+        page.goto("/transactions/")
+        expect(page.locator("#transactions tbody tr").first).to_contain_text("EVSE 1 · connector 1")
+    finally:
+        sim.close()

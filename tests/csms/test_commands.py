@@ -28,6 +28,11 @@ from autocharge.simulator import Simulator
 from .support import PROTOCOLS, RawCharger, eventually
 
 
+def on_one(version: str) -> dict:
+    """Return where a command acts on the charger's first connector: 1.6 connector 1, 2.0.1 EVSE 1's connector 1."""
+    return {"connector_id": 1, **({"evse_id": 1} if version == "2.0.1" else {})}
+
+
 class ServerThread:
     """The OCPP server on its own gevent hub in a thread; run(fn) executes fn there, in an app context."""
 
@@ -124,7 +129,8 @@ def raw(server, charger, version):
 
 
 def test_remote_start_and_stop(server, station, charger, driver, fetch, version):
-    result = server.run(lambda: commands.remote_start(charger, driver, 1))
+    evse_or_connector = {"evse_id": 1} if version == "2.0.1" else {"connector_id": 1}
+    result = server.run(lambda: commands.remote_start(charger, driver, **evse_or_connector))
     assert (result.status, result.accepted, result.message) == ("Accepted", True, "CP-1 accepted the remote start.")
     action = "RemoteStartTransaction" if version == "1.6" else "RequestStartTransaction"
     sent = station.wait_for(action)
@@ -153,20 +159,20 @@ def test_remote_start_and_stop(server, station, charger, driver, fetch, version)
 @pytest.mark.parametrize(
     ("command", "call", "expected"),
     [
-        ("clear_cache", lambda c: commands.clear_cache(c), {"1.6": ("ClearCache", {}), "2.0.1": ("ClearCache", {})}),
+        ("clear_cache", lambda c, v: commands.clear_cache(c), {"1.6": ("ClearCache", {}), "2.0.1": ("ClearCache", {})}),
         (
             "reset soft",
-            lambda c: commands.reset(c, "Soft"),
+            lambda c, v: commands.reset(c, "Soft"),
             {"1.6": ("Reset", {"type": "Soft"}), "2.0.1": ("Reset", {"type": "OnIdle"})},
         ),
         (
             "reset hard",
-            lambda c: commands.reset(c, "Hard"),
+            lambda c, v: commands.reset(c, "Hard"),
             {"1.6": ("Reset", {"type": "Hard"}), "2.0.1": ("Reset", {"type": "Immediate"})},
         ),
         (
             "unlock",
-            lambda c: commands.unlock_connector(c, 1),
+            lambda c, v: commands.unlock_connector(c, **on_one(v)),
             {
                 "1.6": ("UnlockConnector", {"connectorId": 1}),
                 "2.0.1": ("UnlockConnector", {"evseId": 1, "connectorId": 1}),
@@ -174,15 +180,18 @@ def test_remote_start_and_stop(server, station, charger, driver, fetch, version)
         ),
         (
             "trigger",
-            lambda c: commands.trigger_message(c, "StatusNotification", 1),
+            lambda c, v: commands.trigger_message(c, "StatusNotification", **on_one(v)),
             {
                 "1.6": ("TriggerMessage", {"requestedMessage": "StatusNotification", "connectorId": 1}),
-                "2.0.1": ("TriggerMessage", {"requestedMessage": "StatusNotification", "evse": {"id": 1}}),
+                "2.0.1": (
+                    "TriggerMessage",
+                    {"requestedMessage": "StatusNotification", "evse": {"id": 1, "connectorId": 1}},
+                ),
             },
         ),
         (
             "change configuration",
-            lambda c: commands.change_configuration(c, "HeartbeatInterval", "60"),
+            lambda c, v: commands.change_configuration(c, "HeartbeatInterval", "60"),
             {
                 "1.6": ("ChangeConfiguration", {"key": "HeartbeatInterval", "value": "60"}),
                 "2.0.1": (
@@ -205,7 +214,7 @@ def test_remote_start_and_stop(server, station, charger, driver, fetch, version)
 def test_command_is_sent_in_the_chargers_version_and_accepted(
     server, station, charger, version, command, call, expected
 ):
-    result = server.run(lambda: call(charger))
+    result = server.run(lambda: call(charger, version))
     assert result.status == "Accepted", result
     action, payload = expected[version]
     assert station.wait_for(action) == payload
@@ -299,7 +308,7 @@ def test_charger_disconnecting_while_a_command_waits_is_offline(server, raw, cha
     helper = threading.Thread(target=hang_up)
     helper.start()
     with pytest.raises(commands.ChargerOffline, match="CP-1 went offline before answering UnlockConnector"):
-        server.run(lambda: commands.unlock_connector(charger, 1))
+        server.run(lambda: commands.unlock_connector(charger, **on_one(version)))
     helper.join(5)
 
 

@@ -60,7 +60,8 @@ def test_command_reaches_the_process_holding_the_socket(live_server, simulator, 
     sim.boot()
     eventually(lambda: fetch(Charger)[0].online)
     assert registry.get("CP-1") is None  # not in this process
-    result = in_db(lambda: commands.remote_start(charger, driver, 1))
+    on_one = {"evse_id": 1} if version == "2.0.1" else {"connector_id": 1}
+    result = in_db(lambda: commands.remote_start(charger, driver, **on_one))
     assert (result.status, result.message) == ("Accepted", "CP-1 accepted the remote start.")
     [tx] = eventually(lambda: [t for t in fetch(Transaction) if t.user_id], timeout=10)
     assert (tx.origin, tx.user_id) == ("app", driver)

@@ -6,9 +6,9 @@ import pytest
 
 from autocharge.db import utcnow, writing
 from autocharge.models import Connector, MeterSample, RemoteStart, Transaction, UnknownIdentifier
-from autocharge.services import chargers
+from autocharge.services import chargers, commands
 
-from .support import TAG, VID
+from .support import TAG, VID, eventually
 
 TX = "6f1b5c9e-7a51-4b7e-9a57-0d6a5d1c2b3a"
 
@@ -51,12 +51,17 @@ def test_heartbeat_answers_the_time(booted):
     assert booted.result("Heartbeat", {})["currentTime"].endswith("Z")
 
 
-def test_status_notification_stores_the_evse_as_connector(booted, fetch, charger):
-    for evse, status in [(1, "Available"), (2, "Occupied"), (1, "Faulted")]:
-        payload = {"timestamp": "2024-05-01T10:00:00Z", "connectorStatus": status, "evseId": evse, "connectorId": 1}
+def test_status_notification_stores_the_evse_and_its_connector_apart(booted, fetch, charger):
+    for evse, number, status in [(1, 1, "Available"), (2, 1, "Occupied"), (1, 2, "Unavailable"), (1, 1, "Faulted")]:
+        payload = {
+            "timestamp": "2024-05-01T10:00:00Z",
+            "connectorStatus": status,
+            "evseId": evse,
+            "connectorId": number,
+        }
         assert booted.result("StatusNotification", payload) == {}
-    rows = [(c.connector_id, c.status) for c in fetch(Connector, Connector.charger_id == charger)]
-    assert rows == [(1, "Faulted"), (2, "Occupied")]
+    rows = [(c.evse_id, c.connector_id, c.status) for c in fetch(Connector, Connector.charger_id == charger)]
+    assert rows == [(1, 1, "Faulted"), (2, 1, "Occupied"), (1, 2, "Unavailable")]
 
 
 @pytest.mark.parametrize(
@@ -293,8 +298,8 @@ def test_a_vendor_availability_state_is_answered_and_stored_as_unknown(booted, f
     # AvailabilityState is free text in 2.0.1; connector.status's CHECK allows only the OCPP statuses.
     data = [availability(1, "VendorService"), availability(2, "x" * 2500), availability(3, "Faulted")]
     assert booted.result("NotifyEvent", {"generatedAt": "2024-05-01T10:00:00Z", "seqNo": 0, "eventData": data}) == {}
-    statuses = [(c.connector_id, c.status) for c in fetch(Connector)]
-    assert statuses == [(1, "Unknown"), (2, "Unknown"), (3, "Faulted")]
+    statuses = [(c.evse_id, c.connector_id, c.status) for c in fetch(Connector)]
+    assert statuses == [(1, 1, "Unknown"), (2, 1, "Unknown"), (3, 1, "Faulted")]
     assert booted.result("Heartbeat", {})["currentTime"]  # the socket is still fine
 
 
@@ -322,3 +327,44 @@ def test_session_with_the_simulator(simulator, charger, driver, fetch):
 )
 def test_notifications_and_data_transfer_are_answered(booted, action, payload, answer):
     assert booted.result(action, payload) == answer
+
+
+def test_a_transaction_keeps_its_evse_and_connector_and_meter_values_find_it_by_evse(booted, driver, fetch):
+    started = event("Started", 0, 0, "Authorized", 100, idToken=token(TAG), evse={"id": 2, "connectorId": 2})
+    booted.result("TransactionEvent", started)
+    reading = [{"timestamp": "2024-05-01T10:05:00Z", "sampledValue": [{"value": 900}]}]
+    for evse_id in (1, 2):  # EVSE 1 runs nothing: its reading is answered and dropped
+        assert booted.result("MeterValues", {"evseId": evse_id, "meterValue": reading}) == {}
+    [tx] = fetch(Transaction)
+    assert (tx.evse_id, tx.connector_id, tx.energy_wh) == (2, 2, 800)
+    assert len(fetch(MeterSample)) == 2
+
+
+def test_commands_name_the_evse_and_connector_of_a_station_with_two_connectors_per_evse(
+    simulator, charger, driver, in_db, fetch
+):
+    sim = simulator(version="2.0.1", connectors=2, connectors_per_evse=2)  # EVSE 1 with connectors 1 and 2
+    sim.boot()
+    for number in (1, 2):
+        sim.status(number, "Available")
+    sim.plug_in(2)
+    sim.start_transaction(2, id_tag=TAG)
+    places = lambda: [(c.evse_id, c.connector_id, c.status) for c in fetch(Connector)]  # noqa: E731
+    assert places() == [(1, 1, "Available"), (1, 2, "Occupied")]
+    [tx] = fetch(Transaction)
+    assert (tx.evse_id, tx.connector_id, tx.user_id) == (1, 2, driver)
+
+    unlock = in_db(lambda: commands.unlock_connector(charger, 2, evse_id=1))
+    assert sim.wait_for("UnlockConnector") == {"evseId": 1, "connectorId": 2}
+    assert unlock.status == "OngoingAuthorizedTransaction"  # the simulator found the session on that connector
+    in_db(lambda: commands.trigger_message(charger, "StatusNotification", 1, evse_id=1))
+    assert sim.wait_for("TriggerMessage") == {
+        "requestedMessage": "StatusNotification",
+        "evse": {"id": 1, "connectorId": 1},
+    }
+
+    sim.stop_transaction(2000)
+    assert in_db(lambda: commands.remote_start(charger, driver, evse_id=1)).accepted
+    assert sim.wait_for("RequestStartTransaction")["evseId"] == 1
+    [_, remote] = eventually(lambda: [t for t in fetch(Transaction) if t.origin == "app"] and fetch(Transaction))
+    assert (remote.evse_id, remote.connector_id, remote.user_id) == (1, 2, driver)  # the plugged connector of EVSE 1

@@ -72,6 +72,21 @@ NEW_TRANSACTION = {
     "vehicle_id": None,
     "origin": "rfid",
 }
+ENDED_TRANSACTION = {  # a 2.0.1 transaction first heard of in its Ended event: one INSERT (services.transaction_plan)
+    "charger_id": 2,
+    "evse_id": 2,
+    "connector_id": 1,
+    "dedupe_key": "tx-ended",
+    "ocpp_tx_id": "tx-ended",
+    "start_time": T0,
+    "meter_start": 100,
+    "counted_from": T0,
+    "energy_wh": 400,
+    "status": "completed",
+    "stop_time": T1,
+    "meter_stop": 500,
+    "stop_reason": "EVDisconnected",
+}
 SAMPLES = [  # the first is stored already (a retry): skipped
     {"transaction_id": 1, "timestamp": T0 + timedelta(minutes=1), "energy_wh": 1100.0, "power_w": None, "soc": None},
     {"transaction_id": 1, "timestamp": T1, "energy_wh": 1750.5, "power_w": 7200.25, "soc": 41.0},
@@ -113,11 +128,49 @@ CASES: dict[str, list[Case]] = {
     ],
     "chargers.update_connector_status": [
         Case(
-            {"charger_id": 1, "connector_id": 1, "status": Status.CHARGING, "error_code": None, "updated_at": T1},
+            {
+                "charger_id": 1,
+                "evse_id": None,
+                "connector_id": 1,
+                "status": Status.CHARGING,
+                "error_code": None,
+                "updated_at": T1,
+            },
             ("connector",),
         ),
         Case(
-            {"charger_id": 1, "connector_id": 2, "status": "Faulted", "error_code": "GroundFailure", "updated_at": T0},
+            {
+                "charger_id": 1,
+                "evse_id": None,
+                "connector_id": 2,
+                "status": "Faulted",
+                "error_code": "GroundFailure",
+                "updated_at": T0,
+            },
+            ("connector",),
+        ),
+    ],
+    "chargers.update_evse_status": [  # EVSE 1's connector 1 is stored: updated; its connector 2 is new
+        Case(
+            {
+                "charger_id": 2,
+                "evse_id": 1,
+                "connector_id": 1,
+                "status": "Occupied",
+                "error_code": None,
+                "updated_at": T1,
+            },
+            ("connector",),
+        ),
+        Case(
+            {
+                "charger_id": 2,
+                "evse_id": 1,
+                "connector_id": 2,
+                "status": "Available",
+                "error_code": None,
+                "updated_at": T0,
+            },
             ("connector",),
         ),
     ],
@@ -131,9 +184,11 @@ CASES: dict[str, list[Case]] = {
     "transactions.find_by_key": [Case({"charger_id": 1, "key": "1|TAG1|2024-05-01T10:00:00Z"})],
     "transactions.find_by_id": [Case({"charger_id": 1, "tx_id": 1}), Case({"charger_id": 2, "tx_id": 1})],
     "transactions.active_on": [Case({"charger_id": 1, "connector_id": 1})],
+    "transactions.active_on_evse": [Case({"charger_id": 2, "evse_id": 2}), Case({"charger_id": 2, "evse_id": 1})],
     "transactions.insert_transaction": [
         Case(NEW_TRANSACTION, ("transaction",)),
         Case({"charger_id": 2, "dedupe_key": "tx-201", "ocpp_tx_id": "tx-201", "start_time": T0}, ("transaction",)),
+        Case(ENDED_TRANSACTION, ("transaction",)),
     ],
     "transactions.complete": [
         Case(
@@ -177,7 +232,11 @@ def seeded(app):
             Vehicle(user_id=1, plate="AB 123", plate_key="AB123", identifier="0A1B2C3D4E5F", status="active"),
             Vehicle(user_id=1, plate="OLD 1", plate_key="OLD1", identifier="111111111111", status="retired"),
             Connector(charger_id=1, connector_id=1, status="Preparing", updated_at=T0),
+            Connector(charger_id=2, evse_id=1, connector_id=1, status="Available", updated_at=T0),
             Transaction(charger_id=1, dedupe_key="1|TAG1|2024-05-01T10:00:00Z", start_time=T0, meter_start=1000),
+            Transaction(
+                charger_id=2, evse_id=2, connector_id=1, dedupe_key="tx-evse", ocpp_tx_id="tx-evse", start_time=T0
+            ),
         ]
     )
     session.flush()

@@ -52,10 +52,14 @@ def test_clear_cache_and_reset(booted, office, charger_id):
     assert booted.boot_reason == "RemoteReset" and booted.registration == "Accepted"
 
 
-def test_unlock_connector(booted, office, charger_id):
-    page = office.post(f"/chargers/{charger_id}/unlock", connector_id=1)
-    assert booted.wait_for("UnlockConnector") in ({"connectorId": 1}, {"evseId": 1, "connectorId": 1})
-    assert "CP-1 accepted the unlock of connector 1." in page
+def test_unlock_connector(booted, office, charger_id, version):
+    page = office.post(f"/chargers/{charger_id}/unlock", connector_id=1)  # on 2.0.1: EVSE 1's connector 1
+    if version == "1.6":
+        assert booted.wait_for("UnlockConnector") == {"connectorId": 1}
+        assert "CP-1 accepted the unlock of connector 1." in page
+    else:
+        assert booted.wait_for("UnlockConnector") == {"evseId": 1, "connectorId": 1}
+        assert "CP-1 accepted the unlock of EVSE 1 connector 1." in page
 
 
 def test_trigger_message(booted, office, charger_id):

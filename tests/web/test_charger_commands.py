@@ -211,3 +211,59 @@ def test_a_configuration_change_is_recorded_with_its_key_never_its_value(app, lo
 def test_command_to_unknown_charger_is_404(logged_in):
     assert logged_in.post("/chargers/999/clear-cache").status_code == 404
     assert logged_in.post("/chargers/999/unlock", {"connector_id": "1"}).status_code == 404
+
+
+@pytest.fixture
+def evses(app, offline):
+    """Make CP-1 an OCPP 2.0.1 charger with EVSE 1 (connectors 1 and 2) and EVSE 2 (connector 1); return its id."""
+    charger_id, _ = offline
+    with app.app_context(), writing() as session:
+        session.get(Charger, charger_id).ocpp_version = "2.0.1"
+        places = ((1, 1), (1, 2), (2, 1))
+        session.add_all(
+            [Connector(charger_id=charger_id, evse_id=e, connector_id=n, status="Available") for e, n in places]
+        )
+    return charger_id
+
+
+# What a 2.0.1 charger's forms send (as the audit trail words it): a start names an EVSE, an unlock a connector of one.
+EVSE_CHOICES = [
+    ("start", {"user_id": "USER", "connector_id": "2"}, "remote start for user USER on EVSE 2"),
+    ("unlock", {"connector_id": "1.2"}, "unlock of EVSE 1 connector 2"),
+    ("unlock", {"connector_id": "2"}, "unlock of EVSE 2 connector 1"),  # an EVSE alone: its connector 1
+    ("trigger", {"message": "StatusNotification", "connector_id": "1.2"}, "StatusNotification trigger"),
+]
+
+
+@pytest.mark.parametrize(("path", "data", "detail"), EVSE_CHOICES)
+def test_a_2_0_1_charger_is_commanded_by_evse_and_connector(app, logged_in, offline, evses, path, data, detail):
+    _, user_id = offline
+    assert logged_in.post(f"/chargers/{evses}/{path}", _form(data, user_id)).status_code == 302
+    assert events(app, evses)[0][1] == detail.replace("USER", str(user_id))
+
+
+EVSE_REFUSALS = [
+    ("start", {"user_id": "USER", "connector_id": "3"}, "Choose one of the charger's EVSEs (CP-1 reports 1, 2)."),
+    ("unlock", {"connector_id": "2.2"}, "Choose one of the charger's connectors (CP-1 reports 1.1, 1.2, 2.1)."),
+    ("unlock", {"connector_id": "1.x"}, "Choose one of the charger's connectors"),
+    ("unlock", {"connector_id": "0.1"}, "Choose one of the charger's connectors"),
+    ("unlock", {"connector_id": "1.0"}, "Choose one of the charger's connectors"),
+    ("trigger", {"message": "Heartbeat", "connector_id": "3"}, "Choose one of the charger's connectors"),
+]
+
+
+@pytest.mark.parametrize(("path", "data", "message"), EVSE_REFUSALS)
+def test_a_2_0_1_charger_refuses_an_evse_or_connector_it_lacks(app, logged_in, offline, evses, path, data, message):
+    _, user_id = offline
+    response = logged_in.post(f"/chargers/{evses}/{path}", _form(data, user_id))
+    assert response.status_code == 422 and message in response.get_data(as_text=True).replace("&#39;", "'")
+    assert events(app, evses) == []
+
+
+def test_a_2_0_1_charger_page_offers_evses_to_start_on_and_their_connectors(logged_in, evses):
+    html = logged_in.client.get(f"/chargers/{evses}").get_data(as_text=True)
+    assert '<label for="start-connector">EVSE</label>' in html
+    assert '<option value="1">EVSE 1</option>' in html and '<option value="2">EVSE 2</option>' in html
+    assert '<option value="1.2">EVSE 1 · connector 2 (Available)</option>' in html  # to unlock
+    assert '<option value="2.1">EVSE 2 · connector 1</option>' in html  # to trigger about
+    assert "EVSE 1 · connector 2 · Offline · last Available" in html  # its status badge

@@ -239,6 +239,17 @@ def test_status_shows_running_transactions_with_a_stop_button(app, logged_in, ch
     assert f'name="transaction_id" value="{tx_id}"' in partial and f'aria-label="Stop transaction {tx_id}"' in partial
 
 
+def test_a_2_0_1_charger_shows_its_evses_and_connectors(app, logged_in, charger):
+    with app.app_context(), writing() as session:
+        session.get(Charger, charger).ocpp_version = "2.0.1"
+        session.execute(sa.delete(Connector).where(Connector.charger_id == charger))
+        session.add(Connector(charger_id=charger, evse_id=1, connector_id=2, status="Occupied"))
+        session.add(Transaction(charger_id=charger, evse_id=1, connector_id=2, dedupe_key="tx", ocpp_tx_id="tx"))
+    partial = logged_in.client.get(f"/chargers/{charger}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "EVSE 1 · connector 2 · Occupied" in partial and "on EVSE 1 · connector 2" in partial
+    assert "EVSE 1 · connector 2 · Occupied" in logged_in.client.get("/chargers/").get_data(as_text=True)
+
+
 @pytest.fixture
 def drivers(app) -> dict[str, int]:
     """Add active drivers Alice Schmidt and Bob Meyer and blocked Carl Schmidt; return their ids by first name."""

@@ -169,6 +169,16 @@ def test_detail_makes_up_no_start_before_the_first_reading(app, logged_in, sessi
     assert "start reading not reported" not in plain
 
 
+def test_a_2_0_1_session_is_shown_on_its_evse_and_connector(app, logged_in, sessions):
+    on_evse = add_201_session(app, evse_id=2, connector_id=1)
+    html = logged_in.client.get(f"/transactions/{on_evse}").get_data(as_text=True)
+    assert ">CP-1</a>, EVSE 2 · connector 1</dd>" in html
+    listed = logged_in.client.get("/transactions/").get_data(as_text=True)
+    assert '<td class="num">EVSE 2 · connector 1</td>' in listed
+    assert '<td class="num">1</td>' in listed  # a 1.6 session: its connector number, as before
+    assert ">CP-1</a>, connector 1</dd>" in logged_in.client.get(f"/transactions/{sessions[0]}").get_data(as_text=True)
+
+
 def test_detail_of_a_running_session(logged_in, sessions):
     html = logged_in.client.get(f"/transactions/{sessions[2]}").get_data(as_text=True)
     assert "still charging" in html and "No meter values reported." in html and "App" in html

@@ -14,15 +14,48 @@ def connector(charger: Charger, raw: str, required: bool) -> int | None:
     """Return the connector chosen, one the charger has (None, if not `required`: the whole charger)."""
     if not raw and not required:
         return None
-    try:
-        number = record_id(raw)
-    except ValueError:
-        number = 0
+    number = _number(raw)
     known = sorted(c.connector_id for c in charger.connectors if c.connector_id > 0)
     if number < 1 or (known and number not in known):
         reports = f" ({charger.charge_box_id} reports {', '.join(map(str, known))})" if known else ""
         raise ServiceError(f"Choose one of the charger's connectors{reports}.", field="connector_id")
     return number
+
+
+def place(charger: Charger, raw: str, required: bool, evse_only: bool = False) -> dict:
+    """Return where a command acts as its arguments: a 1.6 connector, or a 2.0.1 EVSE ("1") or connector ("1.2").
+
+    Empty: {} (the whole charger) unless `required`. On 2.0.1 a connector is required only where OCPP asks for one
+    (unlock: "1" is the EVSE's connector 1); a start names the EVSE alone. Raises ServiceError naming connector_id.
+    """
+    if charger.ocpp_version != "2.0.1":
+        number = connector(charger, raw, required)
+        return {} if number is None else {"connector_id": number}
+    if not raw and not required:
+        return {}
+    evse, _, number = (raw or "").partition(".")
+    evse_id, connector_id = _number(evse), _number(number) if number else None
+    known = [c for c in charger.connectors if c.evse_id is not None]
+    evses, connectors = sorted({str(c.evse_id) for c in known}), [c.choice for c in known]
+    if evse_only:
+        connector_id = None
+    elif required and connector_id is None:
+        connector_id = 1
+    chosen, choices = (f"{evse_id}.{connector_id}", connectors) if connector_id is not None else (str(evse_id), evses)
+    if evse_id < 1 or connector_id == 0 or (known and chosen not in choices):
+        what = "EVSEs" if evse_only else "connectors"
+        listed = evses if evse_only else connectors
+        reports = f" ({charger.charge_box_id} reports {', '.join(listed)})" if known else ""
+        raise ServiceError(f"Choose one of the charger's {what}{reports}.", field="connector_id")
+    return {"evse_id": evse_id, **({"connector_id": connector_id} if connector_id else {})}
+
+
+def _number(raw: str) -> int:
+    """Return a record number typed in a form (0 when it is none)."""
+    try:
+        return record_id(raw)
+    except ValueError:
+        return 0
 
 
 class CommandForm(PostForm):
@@ -43,7 +76,7 @@ class StartForm(CommandForm):
         """Return the user and connector."""
         if self.user_id.data is None:
             raise ServiceError("Choose the user to charge for.", field="user_id")
-        return {"user_id": self.user_id.data, "connector_id": connector(charger, self.connector_id.data, False)}
+        return {"user_id": self.user_id.data, **place(charger, self.connector_id.data, False, evse_only=True)}
 
 
 class StopForm(CommandForm):
@@ -76,8 +109,8 @@ class UnlockForm(CommandForm):
     connector_id = text()
 
     def arguments(self, charger: Charger) -> dict:
-        """Return the connector, which is required."""
-        return {"connector_id": connector(charger, self.connector_id.data, True)}
+        """Return the connector, which is required (and its EVSE, on 2.0.1)."""
+        return place(charger, self.connector_id.data, True)
 
 
 class TriggerForm(CommandForm):
@@ -89,7 +122,7 @@ class TriggerForm(CommandForm):
     def arguments(self, charger: Charger) -> dict:
         """Return the message (one the charger's OCPP version knows) and the connector, if any."""
         message = commands.check_trigger(self.message.data, charger.ocpp_version)
-        return {"message": message, "connector_id": connector(charger, self.connector_id.data, False)}
+        return {"message": message, **place(charger, self.connector_id.data, False)}
 
 
 class ReadConfigurationForm(CommandForm):
