@@ -85,16 +85,17 @@ def transactions_csv(
 
     def convert(row) -> tuple:
         # Runs once per row of a million-row export: plain tuple work, no helper calls on the common path.
-        tx_id, charger, connector, user, origin, start, stop, energy, status = row[:9]
+        tx_id, charger, evse, connector, user, origin, start, stop, energy, status = row[:10]
         if stop and isinstance(start, str):
             seconds = int((datetime.fromisoformat(stop) - datetime.fromisoformat(start)).total_seconds())
             times = (start[:19], stop[:19])
         else:
             seconds, times = _seconds(start, stop), (_when(start), _when(stop))
-        extra = (text(row[9]),) if with_vehicle else ()
+        extra = (text(row[10]),) if with_vehicle else ()
         return (
             tx_id,
             text(charger),
+            "" if evse is None else evse,
             connector,
             text(user),
             labels.get(origin, ""),

@@ -169,6 +169,7 @@ def _user_sorted_ids(
 EXPORT_HEADER = (
     "id",
     "charger",
+    "evse",  # 2.0.1 only: its connector is numbered on the EVSE; empty for 1.6
     "connector",
     "user",
     "origin",
@@ -188,7 +189,7 @@ def export_batches(
 ) -> Iterator[list]:
     """Yield batches of export rows of every matching transaction, as the cursor reads them.
 
-    Columns: charger, connector, user, origin, times, energy, status and, only when asked, the plate;
+    Columns: charger, EVSE (2.0.1), connector, user, origin, times, energy, status and, only when asked, the plate;
     never the id token or a vehicle identifier.
     """
     # Times come as the stored text on SQLite (parsing 2M datetimes would halve the export's speed);
@@ -196,6 +197,7 @@ def export_batches(
     columns = [
         Transaction.id,
         Charger.charge_box_id,
+        Transaction.evse_id,
         Transaction.connector_id,
         User.name,
         Transaction.origin,

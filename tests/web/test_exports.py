@@ -4,7 +4,10 @@ import csv
 import io
 
 import pytest
+import sqlalchemy as sa
 
+from autocharge.db import writing
+from autocharge.models import Transaction
 from autocharge.services import exports, users
 from web.tables_fixtures import IDENT_A, IDENT_B, identifier_forms
 
@@ -117,3 +120,13 @@ def test_users_export_neutralises_formulas_in_names_and_emails(app, logged_in):
         users.add_user('=HYPERLINK("http://evil.example","click")', "=evil@example.com")
     _, rows, _ = export(logged_in.client, "/users/export.csv")
     assert (rows[0]["name"], rows[0]["email"]) == ('\'=HYPERLINK("http://evil.example","click")', "'=evil@example.com")
+
+
+def test_transactions_export_names_a_2_0_1_sessions_evse_apart_from_its_connector(app, logged_in, fleet):  # noqa: F811
+    with app.app_context(), writing() as session:
+        session.execute(sa.update(Transaction).where(Transaction.id == fleet.tx[0]).values(evse_id=2, connector_id=1))
+    header, rows, _ = export(logged_in.client, "/transactions/export.csv")
+    assert header[1:4] == ["charger", "evse", "connector"]
+    places = {int(r["id"]): (r["evse"], r["connector"]) for r in rows}
+    assert places[fleet.tx[0]] == ("2", "1")  # 2.0.1: EVSE 2, its connector 1
+    assert places[fleet.tx[1]] == ("", "2")  # 1.6: no EVSE
