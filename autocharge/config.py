@@ -36,6 +36,8 @@ DEFAULTS = {
     # has passed with no word about them: the charger sends its queued StopTransaction / TransactionEvent(Ended)
     # right after booting, and those win. 0: never close them (services/session_ends.py).
     "AUTOCHARGE_REBOOT_GRACE_SECONDS": 90.0,
+    # Chargers' recent events (boots, refusals, CallErrors, command results...) are kept this many days; 0: forever.
+    "AUTOCHARGE_CHARGER_EVENT_DAYS": 90.0,
     # Chargers' local authorization lists: how often each process looks for lists with something to send (changes
     # also wake it at once), and the first wait after a failed update (doubling with each failure, at most an hour).
     "AUTOCHARGE_LOCAL_LIST_RETRY_SECONDS": 30.0,

@@ -6,7 +6,7 @@ import gevent
 from flask import Flask
 
 from ..extensions import db
-from ..services import pairing, session_ends
+from ..services import charger_events, pairing, session_ends
 
 log = logging.getLogger("autocharge.background")
 
@@ -42,8 +42,23 @@ def close_after_reboots_forever(app: Flask) -> None:
                 db.session.remove()
 
 
+def forget_old_events_forever(app: Flask, every: float = 3600.0) -> None:
+    """Delete chargers' events older than AUTOCHARGE_CHARGER_EVENT_DAYS, at start and then every `every` seconds."""
+    days = float(app.config["AUTOCHARGE_CHARGER_EVENT_DAYS"])
+    while days > 0:
+        with app.app_context():
+            try:
+                if forgotten := charger_events.forget_older_than(days):
+                    log.info("%d charger events older than %g days forgotten", forgotten, days)
+            except Exception:  # a database hiccup must not end the job for the life of the process
+                log.exception("forgetting old charger events failed; trying again")
+            finally:
+                db.session.remove()
+        gevent.sleep(every)
+
+
 def start(app: Flask) -> list[gevent.Greenlet]:
-    """Start the periodic jobs (pairing expiry, reboot closes, lease, outbox, local lists, wake-ups); return them."""
+    """Start the periodic jobs (pairing expiry, reboot closes, old events, lease, outbox, local lists, wake-ups)."""
     from . import lease, local_lists, outbox, remote, wakeup  # noqa: F401  (remote registers its wake-up handlers)
 
     outbox.start(app)
@@ -52,4 +67,5 @@ def start(app: Flask) -> list[gevent.Greenlet]:
     if poller := local_lists.start(app):
         jobs.append(poller)
     jobs.append(gevent.spawn(close_after_reboots_forever, app))
+    jobs.append(gevent.spawn(forget_old_events_forever, app))
     return jobs + ([listener] if listener else [])

@@ -21,6 +21,7 @@ class ChargerEvent(db.Model):
     __table_args__ = (
         Index("ix_charger_event_charger", "charger_id", "id"),  # a charger's page of events, newest first
         Index("ix_charger_event_box", "charge_box_id", "id"),
+        Index("ix_charger_event_at", "at"),  # the oldest, forgotten after AUTOCHARGE_CHARGER_EVENT_DAYS
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

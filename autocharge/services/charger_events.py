@@ -118,6 +118,23 @@ def repeated(charger_id: int, summary: str, within: timedelta) -> bool:
     return newest is not None and newest.summary == _cut(summary) and utcnow() - newest.at < within
 
 
+def forget_older_than(days: float, batch: int = 1000) -> int:
+    """Delete the events older than `days` (none when `days` is 0 or less); return how many went."""
+    if days <= 0:
+        return 0
+    cutoff, forgotten = utcnow() - timedelta(days=days), 0
+    while True:
+        # In batches, each its own short write: chargers' frames wait for the write lock between them, not behind
+        # a delete of months of events.
+        oldest = sa.select(ChargerEvent.id).where(ChargerEvent.at < cutoff).limit(batch)
+        with writing() as session:
+            gone = session.execute(sa.delete(ChargerEvent).where(ChargerEvent.id.in_(oldest))).rowcount
+        forgotten += gone
+        if gone < batch:
+            return forgotten
+        time.sleep(0)  # gevent's when the server patched it: let chargers' frames run
+
+
 def page(charger_id: int, number: int = 1, per_page: int = PER_PAGE) -> EventPage:
     """Return one page of a charger's events, newest first (one statement: one row more tells of older ones)."""
     number = max(1, number)

@@ -44,6 +44,7 @@ def upgrade():
     )
     op.create_index("ix_charger_event_charger", "charger_event", ["charger_id", "id"])
     op.create_index("ix_charger_event_box", "charger_event", ["charge_box_id", "id"])
+    op.create_index("ix_charger_event_at", "charger_event", ["at"])
     op.create_table(
         "device_report",
         sa.Column("charger_id", sa.Integer(), nullable=False),
