@@ -152,7 +152,7 @@ def test_export_batches_carry_no_token(many):
         for batch in transactions_query.export_batches(TransactionFilter(origin="rfid"), with_vehicle=True)
         for row in batch
     ]
-    assert len(rows) == 6 and all(len(row) == 10 for row in rows)
+    assert len(rows) == 6 and all(len(row) == 11 for row in rows)  # the export columns and the plate
     assert not any(str(value).startswith("TOKEN") for row in rows for value in row)
 
 
