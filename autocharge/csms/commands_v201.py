@@ -178,7 +178,9 @@ def reply(command: str, answer: dict, asked: list | None = None) -> Reply:
     if command in ("get_variables", "set_variables"):
         key = "getVariableResult" if command == "get_variables" else "setVariableResult"
         results = _variable_results(answer.get(key) or [], asked)
-        status = "Accepted" if results and all(r.status == "Accepted" for r in results) else "Rejected"
+        accepted = sum(r.status == "Accepted" for r in results)
+        # Some variables read or set and others not is an answer, not a refusal: say so in the audit and events.
+        status = "Accepted" if results and accepted == len(results) else "Answered" if accepted else "Rejected"
         return Reply(status, answer, results=results)
     if command == "get_local_list_version":
         return Reply("Accepted", answer, {"version": answer.get("versionNumber")})

@@ -74,10 +74,10 @@ def test_get_variables_answers_each_variable_with_its_status(server, station, ch
         VariableResult("AuthCtrlr.NoSuchThing", "UnknownVariable"),
         VariableResult("Nowhere.Enabled", "UnknownComponent"),
     ]
-    assert result.status == "Rejected" and result.message == "CP-1 answered 3 variables: 1 accepted."
+    assert result.status == "Answered" and result.message == "CP-1 answered 3 variables: 1 accepted."
     sent = station.wait_for("GetVariables")["getVariableData"]
     assert sent[0] == {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
-    assert ("command", "warning", "Command variables read: Rejected.") in events(in_db, charger)
+    assert ("command", "warning", "Command variables read: Answered.") in events(in_db, charger)
 
 
 def test_get_variables_of_an_attribute_instance_and_evse(server, station, charger):
