@@ -10,6 +10,7 @@ from . import config as defaults
 from . import metrics, pgwait
 from .db import is_sqlite
 from .extensions import csrf, db, htmx, login_manager, migrate
+from .hotpath import group
 from .hotpath import runner as hotpath
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,6 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.teardown_appcontext(hotpath.release)
     if app.config["AUTOCHARGE_CHECK_ONE_WRITER"]:
         hotpath.check_one_writer()
+    if app.config["AUTOCHARGE_GROUP_COMMIT"]:
+        group.guard_orm_writes()
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -82,6 +85,11 @@ def _fill_defaults(app: Flask) -> None:
     app.config["AUTOCHARGE_CHECK_ONE_WRITER"] = bool(app.testing or app.debug) if check is None else check
     if app.config["AUTOCHARGE_SERIALIZE_WRITES"] is None:
         app.config["AUTOCHARGE_SERIALIZE_WRITES"] = is_sqlite(uri)
+    grouped = app.config["AUTOCHARGE_GROUP_COMMIT"]
+    if isinstance(grouped, str):
+        grouped = defaults._parse(True, grouped)
+    serialized = app.config["AUTOCHARGE_SERIALIZE_WRITES"]
+    app.config["AUTOCHARGE_GROUP_COMMIT"] = bool(is_sqlite(uri) and serialized and grouped is not False)
     if is_sqlite(uri):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 5}})
     else:

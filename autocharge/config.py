@@ -11,6 +11,9 @@ DEFAULTS = {
     "AUTOCHARGE_SERIALIZE_WRITES": None,  # None: on for SQLite, off for PostgreSQL
     # Raise when the ORM writes after a hot-path write inside one db.writing() (autocharge/hotpath/runner.py).
     "AUTOCHARGE_CHECK_ONE_WRITER": None,  # None: on when TESTING or DEBUG
+    # SQLite: the charger frames of one loop turn share one commit, each answer sent once it is committed
+    # (autocharge/hotpath/group.py). None: on for SQLite with serialized writes; PostgreSQL never groups.
+    "AUTOCHARGE_GROUP_COMMIT": None,
     "AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS": False,
     "AUTOCHARGE_HEARTBEAT_INTERVAL": 300,
     "AUTOCHARGE_COMMAND_TIMEOUT": 15.0,

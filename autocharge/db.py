@@ -2,6 +2,7 @@
 
 import threading
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -11,11 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from . import checkpoint
 from .extensions import db
+from .hotpath import group
 from .hotpath import runner as hotpath
 
 # Created at import, which app.py does after gevent's monkey-patching, so under the server
 # this is a gevent lock and a waiting writer yields instead of blocking the process.
 _write_lock = threading.RLock()
+_inside: ContextVar[bool] = ContextVar("inside_writing", default=False)  # a writing() block is running
 
 
 MAX_RECORD_ID = 2**31 - 1  # ids are 32-bit integers in both databases
@@ -33,24 +36,54 @@ def utcnow() -> datetime:
 
 @contextmanager
 def writing():
-    """Run a write transaction: serialised when configured, committed on success, rolled back on error."""
-    serialize = current_app.config["AUTOCHARGE_SERIALIZE_WRITES"]
+    """Run a write transaction: serialised when configured, committed on success, rolled back on error.
+
+    In a charger frame on SQLite the commit is shared with the other frames of this loop turn (hotpath/group.py).
+    """
+    config = current_app.config
+    serialize = config["AUTOCHARGE_SERIALIZE_WRITES"]
     if serialize:
         _write_lock.acquire()
+    outer = _inside.set(True)
+    try:
+        if config["AUTOCHARGE_GROUP_COMMIT"]:
+            if hotpath.in_group():  # nested in a grouped block: part of it
+                yield db.session
+                return
+            grouped = outer.old_value is not True and group.begin(_write_lock)
+            if not grouped:
+                group.flush()  # what the frames wrote is committed before anything else writes
+        else:
+            grouped = False
+        yield from _transaction(grouped)
+    finally:
+        _inside.reset(outer)
+        if serialize:
+            _write_lock.release()
+
+
+def _transaction(grouped: bool):
+    """Yield the session for one write transaction, then commit it (or end its grouped block), or roll it back."""
     try:
         yield db.session
-        hotpath.commit()
+        if grouped and db.session.registry.has():
+            db.session.flush()  # an ORM write still pending leaves the group now, before its block ends
+        if grouped and hotpath.in_group():
+            group.end(ok=True)
+        else:
+            hotpath.commit()
         if db.session.registry.has():  # only when the block used the ORM session: creating one costs
             db.session.commit()
     except BaseException:
-        hotpath.rollback()
+        if grouped and hotpath.in_group():
+            group.end(ok=False)
+        else:
+            hotpath.rollback()
         if db.session.registry.has():
             db.session.rollback()
         raise
     finally:
         hotpath.end_write()
-        if serialize:
-            _write_lock.release()
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from geventwebsocket.exceptions import WebSocketError
 
 from .. import metrics
 from ..extensions import db
+from ..hotpath import group
 from ..hotpath import runner as hotpath
 from ..services import charger_state
 from ..wire import schemas
@@ -81,16 +82,31 @@ def _receive_loop(app: Flask, conn: Connection) -> None:
                 return
             if text is None:
                 return
+            frame = group.start_frame()
             reply = _handle(app, conn, text)
+            waits_for = group.end_frame(frame)
+            yields = waits_for is not None and not waits_for.committed.is_set()
+            if waits_for is not None:
+                reply = _once_committed(conn, waits_for, reply, text)
             if reply is not None:
                 try:
                     conn.send(reply)
                 except WebSocketError:
                     return
             local_lists.heard(app, conn)  # once the answer is out: a list sync may call the charger now
-            # A socket that always has data never blocks, and SQLite never yields: without this one busy
-            # charger would hold the process, every other charger and the web UI waiting behind it.
-            gevent.sleep(0)
+            if not yields:  # (waiting for the commit yields to the hub already)
+                # A socket that always has data never blocks, and SQLite never yields: without this one busy
+                # charger would hold the process, every other charger and the web UI waiting behind it.
+                gevent.sleep(0)
+
+
+def _once_committed(conn: Connection, waits_for: group.Group, reply: str | None, text: str | bytes) -> str | None:
+    """Wait for the commit of what the frame wrote or read; return its answer, InternalError if the commit failed."""
+    error = group.settled(waits_for)
+    if error is None or reply is None:
+        return reply
+    log.error("%s: the commit of its frame failed, answered InternalError: %s", conn.charge_box_id, error)
+    return dispatcher.internal_error(text)
 
 
 def _handle(app: Flask, conn: Connection, text: str | bytes) -> str | None:

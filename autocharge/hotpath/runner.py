@@ -45,6 +45,9 @@ PREBUILT: dict[str, Callable[[str], Any]] = {}
 
 # Set by a hot write, cleared when its db.writing() ends; per greenlet (contextvars are).
 _hot_wrote: ContextVar[bool] = ContextVar("hot_wrote", default=False)
+# Group commit (group.py): the charger frame the current greenlet handles, and whether it is inside a grouped block.
+frame_var: ContextVar[Any] = ContextVar("grouped_frame", default=None)
+_grouped: ContextVar[bool] = ContextVar("grouped_block", default=False)
 
 
 class OneWriterViolation(RuntimeError):
@@ -186,11 +189,12 @@ class Result:
 class Connection:
     """A DBAPI connection that runs prebuilt Core statements; `dialect` is SQLAlchemy's."""
 
-    __slots__ = ("dbapi", "dialect", "pooled", "wrote")
+    __slots__ = ("dbapi", "dialect", "pooled", "wrote", "group")
 
     def __init__(self, dbapi, dialect, pooled=None):
         self.dbapi, self.dialect, self.wrote = dbapi, dialect, False
         self.pooled = pooled  # the pool's wrapper of a connection of our own (None: the session's)
+        self.group = None  # the charger frames' transaction open on it, to be committed at once (group.py)
 
     def execute(self, statement, params: dict | list | None = None) -> Result:
         """Run a statement with one parameter set (or many: a list of dicts, no rows returned)."""
@@ -226,8 +230,13 @@ def connection() -> Connection:
     if engine.dialect.name != "sqlite":
         return _shared(db.session())
     own = _current_own(engine)
-    if own is not None and own.wrote:  # this write's later statements stay on the connection holding the lock
-        return own
+    if own is not None:
+        if own.wrote or _grouped.get():  # this write's later statements stay on the connection holding the lock
+            return own
+        if own.group is not None:
+            frame = frame_var.get()
+            if frame is not None:  # the frame may read what the open group wrote: its answer waits for the commit
+                frame.group = own.group
     if db.session.registry.has() and db.session().in_transaction():
         return _shared(db.session())
     return own or _own(engine)
@@ -254,6 +263,31 @@ def _own(engine) -> Connection:
         pooled = engine.raw_connection()
         own = per_thread[_os_thread_id()] = Connection(pooled.dbapi_connection, engine.dialect, pooled)
     return own
+
+
+def own_connection() -> Connection:
+    """Return this OS thread's SQLite hot connection, opening it on first use."""
+    return _own(db.engine)
+
+
+def current_own() -> Connection | None:
+    """Return this OS thread's SQLite hot connection if it was opened."""
+    return _current_own()
+
+
+def hot_wrote() -> bool:
+    """Tell whether the current db.writing() block wrote through the hot path."""
+    return _hot_wrote.get()
+
+
+def in_group() -> bool:
+    """Tell whether the current greenlet is inside a grouped block (group.py)."""
+    return _grouped.get()
+
+
+def set_grouped(on: bool) -> None:
+    """Mark the current greenlet as inside a grouped block, or not."""
+    _grouped.set(on)
 
 
 def _current_own(engine=None) -> Connection | None:
