@@ -4,6 +4,7 @@ Counters live in memory and cost about a microsecond per frame; what needs the d
 when /metrics is scraped. Each process serves its own figures, so Prometheus scrapes every process, not the proxy.
 """
 
+import bisect
 import hmac
 import json
 import re
@@ -15,27 +16,59 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
-    Histogram,
     ProcessCollector,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 
 from .extensions import db
 
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)  # CPU seconds and memory of this process
-FRAMES = Counter(
-    "autocharge_ocpp_frames", "OCPP frames received from chargers, by action", ["action"], registry=REGISTRY
-)
-CALL_ERRORS = Counter(
-    "autocharge_ocpp_call_errors", "CallErrors answered to chargers, by code", ["code"], registry=REGISTRY
-)
-ANSWER_SECONDS = Histogram(
-    "autocharge_ocpp_answer_seconds",
-    "Seconds from a charger's frame being read to its answer being ready",
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
-    registry=REGISTRY,
-)
+ANSWER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class FrameFigures:
+    """Frames by action, CallErrors by code and answer times, kept as plain numbers and read at scrape time.
+
+    prometheus_client's own counters take a lock per update, and under gevent that lock is Python code: three of
+    them were a few percent of a frame's cost. Only the server's loop thread counts frames, so no lock is needed.
+    """
+
+    def __init__(self):
+        self.frames: dict[str, int] = {}
+        self.errors: dict[str, int] = {}
+        self.buckets = [0] * (len(ANSWER_BUCKETS) + 1)  # the last one: past the largest bound
+        self.seconds = 0.0
+
+    def collect(self):
+        """Yield the figures as Prometheus metric families (called by the registry at scrape time)."""
+        frames = CounterMetricFamily(
+            "autocharge_ocpp_frames", "OCPP frames received from chargers, by action", labels=["action"]
+        )
+        for action, count in list(self.frames.items()):
+            frames.add_metric([action], count)
+        yield frames
+        errors = CounterMetricFamily(
+            "autocharge_ocpp_call_errors", "CallErrors answered to chargers, by code", labels=["code"]
+        )
+        for code, count in list(self.errors.items()):
+            errors.add_metric([code], count)
+        yield errors
+        cumulative, buckets = 0, []
+        for bound, count in zip((*ANSWER_BUCKETS, float("inf")), self.buckets, strict=True):
+            cumulative += count
+            buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
+        yield HistogramMetricFamily(
+            "autocharge_ocpp_answer_seconds",
+            "Seconds from a charger's frame being read to its answer being ready",
+            buckets=buckets,
+            sum_value=self.seconds,
+        )
+
+
+FIGURES = FrameFigures()
+REGISTRY.register(FIGURES)
 # Kept by the OCPP side as sockets open and close (inc/dec).
 CONNECTED = Gauge("autocharge_chargers_connected", "Charger sockets this process holds", registry=REGISTRY)
 PENDING = Gauge(
@@ -54,8 +87,8 @@ LOGINS_FAILED = Counter(
 # The head of an OCPP-J frame: message type, then (for a Call) the action. Frames are read no further.
 _HEAD = re.compile(r'\s*\[\s*([234])\s*,\s*"[^"]{0,36}"\s*(?:,\s*"([A-Za-z0-9]{1,60})")?')
 _ANSWERS = {"3": "CallResult", "4": "CallError"}
-# (the protocol's actions, action) -> its counter, so a frame costs one dict lookup and an increment
-_frames: dict[tuple[frozenset, str], object] = {}
+# (the protocol's actions, action) -> its label, so a frame costs one dict lookup and an increment
+_labels: dict[tuple[frozenset, str], str] = {}
 
 bp = Blueprint("metrics", __name__)
 
@@ -68,24 +101,25 @@ def frame(actions: frozenset[str], text: str | bytes, reply: str | None, seconds
     head = text[:120] if isinstance(text, str) else bytes(text[:120]).decode("utf-8", "replace")
     match = _HEAD.match(head)
     name = "invalid" if match is None else _ANSWERS.get(match.group(1)) or match.group(2) or "invalid"
-    counter = _frames.get((actions, name))
-    if counter is None:
-        counter = _counter(actions, name)
-    counter.inc()
-    ANSWER_SECONDS.observe(seconds)
+    label = _labels.get((actions, name)) or _label(actions, name)
+    figures = FIGURES
+    figures.frames[label] = figures.frames.get(label, 0) + 1
+    figures.buckets[bisect.bisect_left(ANSWER_BUCKETS, seconds)] += 1
+    figures.seconds += seconds
     if reply is not None and reply.startswith("[4,"):
-        CALL_ERRORS.labels(str(json.loads(reply)[2])).inc()
+        code = str(json.loads(reply)[2])
+        figures.errors[code] = figures.errors.get(code, 0) + 1
 
 
-def _counter(actions: frozenset[str], name: str):
-    """Return the counter for a frame named `name`; a name outside the protocol counts as "other".
+def _label(actions: frozenset[str], name: str) -> str:
+    """Return the label for a frame named `name`; a name outside the protocol counts as "other".
 
     Only protocol names are remembered, so a charger inventing actions adds neither label values nor memory.
     """
     if name in _ANSWERS.values() or name == "invalid" or name in actions:
-        counter = _frames[actions, name] = FRAMES.labels(name)
-        return counter
-    return FRAMES.labels("other")
+        _labels[actions, name] = name
+        return name
+    return "other"
 
 
 def login_failed(reason: str) -> None:

@@ -40,6 +40,8 @@ _sqlite: "weakref.WeakKeyDictionary[sa.Engine, dict[int, Connection]]" = weakref
 MAX_CACHED = 500  # prebuilt statements number a few dozen
 _compiled: dict[tuple, "_Compiled"] = {}
 
+_last_app: list = [None, None]  # the app and engine _engine() found last (a server has one app; tests have many)
+
 # Every prebuilt statement by name, as a function of the dialect's name (tests/hotpath/test_contract.py runs each).
 PREBUILT: dict[str, Callable[[str], Any]] = {}
 
@@ -224,9 +226,19 @@ def run(statement, params: dict | list | None = None) -> Result:
     return connection().execute(statement, params)
 
 
+def _engine() -> sa.Engine:
+    """Return the current app's engine: db.engine without its lookup through a weak dictionary at every call."""
+    app = current_app._get_current_object()
+    if app is _last_app[0]:
+        return _last_app[1]
+    engine = db.engine
+    _last_app[:] = app, engine
+    return engine
+
+
 def connection() -> Connection:
     """Return the hot connection of the current app context (see the module's docstring)."""
-    engine = db.engine
+    engine = _engine()
     if engine.dialect.name != "sqlite":
         return _shared(db.session())
     own = _current_own(engine)
@@ -267,7 +279,7 @@ def _own(engine) -> Connection:
 
 def own_connection() -> Connection:
     """Return this OS thread's SQLite hot connection, opening it on first use."""
-    return _own(db.engine)
+    return _own(_engine())
 
 
 def current_own() -> Connection | None:
@@ -292,7 +304,7 @@ def set_grouped(on: bool) -> None:
 
 def _current_own(engine=None) -> Connection | None:
     """Return this thread's SQLite hot connection if it was opened."""
-    per_thread = _sqlite.get(engine or db.engine)
+    per_thread = _sqlite.get(engine or _engine())
     return per_thread.get(_os_thread_id()) if per_thread else None
 
 
