@@ -78,6 +78,26 @@ class OcppWebSocket(WebSocket):
             raise WebSocketError("Unexpected end of stream inside a frame.")
         return header.unmask_payload(payload) if header.mask else payload
 
+    def send(self, message, binary=None):
+        """Send a message in one frame (gevent-websocket's send, its header packed in one step)."""
+        if self.closed:
+            raise WebSocketError("Socket is already closed.")
+        if isinstance(message, str) and not binary:
+            data, first = message.encode(), 0x80 | self.OPCODE_TEXT
+        else:
+            data, first = bytes(message), 0x80 | self.OPCODE_BINARY
+        size = len(data)
+        if size < 126:
+            header = bytes((first, size))
+        elif size < 65536:
+            header = struct.pack("!BBH", first, 126, size)
+        else:
+            header = struct.pack("!BBQ", first, 127, size)
+        try:
+            self.raw_write(header + data)
+        except OSError:
+            raise WebSocketError("Socket is dead.") from None
+
     def receive(self):
         """Return the next message, or None once the socket is closed (with a close code saying why)."""
         if self.closed:
