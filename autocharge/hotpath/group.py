@@ -16,6 +16,8 @@ What keeps this safe:
 - While a group is open, a grouped block runs every hot statement on the hot connection (runner.connection()).
 """
 
+import contextlib
+
 import gevent
 import sqlalchemy as sa
 from gevent.event import Event
@@ -158,7 +160,8 @@ def _fail(own, error: Exception) -> None:
     own.wrote = False
     group.error = error
     try:
-        own.dbapi.rollback()
+        with contextlib.suppress(Exception):  # a connection already closed has nothing left to roll back
+            own.dbapi.rollback()
     finally:
         group.committed.set()
 

@@ -311,6 +311,10 @@ def _current_own(engine=None) -> Connection | None:
 def _close_own(engine) -> None:
     """Close the engine's hot connections when the engine is disposed (tests, forks)."""
     for own in _sqlite.pop(engine, {}).values():
+        if own.group is not None:  # frames wait for its commit (group.py): they must hear it will not come
+            own.group.error = RuntimeError("the database connection was closed before the group's commit")
+            own.group.committed.set()
+            own.group = None
         own.pooled.invalidate()  # closes the DBAPI connection instead of returning it to the old pool
 
 

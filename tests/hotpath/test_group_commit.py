@@ -187,3 +187,11 @@ def test_without_group_commit_a_frame_commits_its_own_writes(sqlite_url):
         with sqlite3.connect(db.engine.url.database) as other:
             assert statuses(other) == [(1, "Available")]
         db.engine.dispose()
+
+
+def test_closing_the_connection_fails_the_open_group(charger, elsewhere):
+    waits_for = in_frame(status(charger, 1))
+    db.engine.dispose()  # a fork, a test's teardown: the hot connection closes
+    assert waits_for.committed.is_set() and waits_for.error is not None
+    next_loop_turn()  # the scheduled commit finds nothing to do
+    assert statuses(elsewhere) == []
