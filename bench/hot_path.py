@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/hot_path.py                       # SQLite in a temp dir, 5 rounds of 2,000 sessions
     .venv/bin/python bench/hot_path.py --rounds 7 --sessions 3000
+    .venv/bin/python bench/hot_path.py --frames-per-turn 20          # group commit: 20 frames per commit (SQLite)
+    .venv/bin/python bench/hot_path.py --no-group-commit             # every frame commits alone
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/hot_bench .venv/bin/python bench/hot_path.py
 
 Each session is what a 1.6 and a 2.0.1 charger ask the services for: StatusNotification (connector status),
@@ -23,12 +25,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import gevent  # noqa: E402
+
 from autocharge import create_app  # noqa: E402
 from autocharge.csms.connection import _end_frame  # noqa: E402
 from autocharge.extensions import db  # noqa: E402
+from autocharge.hotpath import group  # noqa: E402
 from autocharge.services import charger_state, chargers, transactions, users  # noqa: E402
 from autocharge.services.transactions import Sample, TxEvent  # noqa: E402
 
+_turn = [0, 1]  # frames so far, frames per turn of the loop (--frames-per-turn)
 CALLS_PER_SESSION = 1 + 1 + 1 + 6 + 1 + 1 + 8  # see the docstring
 T0 = datetime(2024, 5, 1, 10, 0)
 _TMP = "/dev/shm" if os.path.isdir("/dev/shm") else None  # the disk's noise is not the hot path's
@@ -39,10 +45,15 @@ def session(charger_id: int, n: int) -> None:
     t = T0 + timedelta(days=n)
 
     def frame(call, *args, **kwargs):
+        state = group.start_frame()
         try:
             return call(*args, **kwargs)
         finally:
             _end_frame()
+            group.end_frame(state)
+            _turn[0] += 1
+            if _turn[0] % _turn[1] == 0:
+                gevent.sleep(0)  # the loop's next turn: the frames' group is committed (SQLite)
 
     frame(charger_state.connector_status, charger_id, 1, "Preparing")
     frame(transactions.authorization.authorize, charger_id, "TAG1")
@@ -72,9 +83,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--sessions", type=int, default=2000, help="sessions per round")
+    parser.add_argument(
+        "--frames-per-turn", type=int, default=1, help="frames between two turns of the loop: a group commit's size"
+    )
+    parser.add_argument("--no-group-commit", action="store_true", help="commit every frame alone (SQLite)")
     args = parser.parse_args()
+    _turn[1] = args.frames_per_turn
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp(dir=_TMP)}/hot.sqlite"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "AUTOCHARGE_SERIALIZE_WRITES": True})
+    settings = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "AUTOCHARGE_SERIALIZE_WRITES": True}
+    app = create_app({**settings, "AUTOCHARGE_GROUP_COMMIT": not args.no_group_commit})
     from flask_migrate import upgrade
 
     with app.app_context():
@@ -94,7 +111,8 @@ def main() -> None:
             cpu.append((time.process_time() - started_cpu) / calls * 1e6)
             print(f"round {r + 1}: {wall[-1]:.1f} us per call, {cpu[-1]:.1f} us CPU", flush=True)
         print(
-            f"{db.engine.dialect.name}: per call median {statistics.median(wall):.1f} us (best {min(wall):.1f}), "
+            f"{db.engine.dialect.name} ({args.frames_per_turn} frames per loop turn, group commit "
+            f"{'on' if app.config['AUTOCHARGE_GROUP_COMMIT'] else 'off'}): per call median {statistics.median(wall):.1f} us (best {min(wall):.1f}), "
             f"CPU median {statistics.median(cpu):.1f} us (best {min(cpu):.1f})"
         )
 

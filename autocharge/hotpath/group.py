@@ -25,6 +25,7 @@ from gevent.event import Event
 from . import runner
 
 SAVEPOINT = "frame"
+NOT_GROUPED, OPENED, JOINED = 0, 1, 2  # a block's part in the group: none, it opened it, it joined it (a savepoint)
 
 
 class Group:
@@ -70,7 +71,9 @@ def settled(group: Group | None) -> BaseException | None:
 def begin(lock) -> bool:
     """Enter a grouped block if this greenlet handles a frame: open (or join) the group; tell whether it did.
 
-    Called by db.writing() holding `lock` (its write lock), on SQLite with group commit on.
+    Called by db.writing() holding `lock` (its write lock), on SQLite with group commit on. The block that opens the
+    group needs no savepoint (on failure it rolls back the transaction, which holds nothing else): a group of one
+    frame, the common case in a quiet process, costs what a commit of its own did.
     """
     frame = runner.frame_var.get()
     if frame is None:
@@ -81,21 +84,30 @@ def begin(lock) -> bool:
             own.dbapi.execute("BEGIN")
         own.group = Group()
         gevent.get_hub().loop.run_callback(_commit_later, own, own.group, lock)
+        runner.set_grouped(OPENED)
+    else:
+        own.dbapi.execute(f"SAVEPOINT {SAVEPOINT}")
+        runner.set_grouped(JOINED)
     frame.group = own.group
-    own.dbapi.execute(f"SAVEPOINT {SAVEPOINT}")
-    runner.set_grouped(True)
     return True
 
 
 def end(ok: bool) -> None:
     """Leave a grouped block: keep its writes in the group, or roll back to where the block began."""
-    runner.set_grouped(False)
+    block = runner.in_group()
+    runner.set_grouped(NOT_GROUPED)
     own = runner.own_connection()
     own.wrote = False  # the group's commit, not this block's end, commits these writes
     if own.group is None:  # already committed (or failed) with the group
         return
     if not own.dbapi.in_transaction:  # SQLite gave up the whole transaction (disk full, I/O error): so did the group
         _fail(own, RuntimeError("the grouped transaction was rolled back by SQLite"))
+        return
+    if block == OPENED:
+        if not ok:  # nothing but this block in the transaction: roll it back, and the group with it (no one lost)
+            group, own.group = own.group, None
+            own.dbapi.rollback()
+            group.committed.set()
         return
     if not ok:
         own.dbapi.execute(f"ROLLBACK TO {SAVEPOINT}")
@@ -108,9 +120,10 @@ def leave_for_orm() -> None:
     The block has written nothing through the hot path yet (else the one-writer rule refuses the ORM write), so
     committing its empty savepoint with the group changes nothing; from here on it is an ordinary block.
     """
-    runner.set_grouped(False)
-    own = runner.own_connection()
-    own.dbapi.execute(f"RELEASE {SAVEPOINT}")
+    block = runner.in_group()
+    runner.set_grouped(NOT_GROUPED)
+    if block == JOINED:
+        runner.own_connection().dbapi.execute(f"RELEASE {SAVEPOINT}")
     flush()
 
 

@@ -49,7 +49,7 @@ PREBUILT: dict[str, Callable[[str], Any]] = {}
 _hot_wrote: ContextVar[bool] = ContextVar("hot_wrote", default=False)
 # Group commit (group.py): the charger frame the current greenlet handles, and whether it is inside a grouped block.
 frame_var: ContextVar[Any] = ContextVar("grouped_frame", default=None)
-_grouped: ContextVar[bool] = ContextVar("grouped_block", default=False)
+_grouped: ContextVar[int] = ContextVar("grouped_block", default=0)  # group.NOT_GROUPED, OPENED or JOINED
 
 
 class OneWriterViolation(RuntimeError):
@@ -292,14 +292,14 @@ def hot_wrote() -> bool:
     return _hot_wrote.get()
 
 
-def in_group() -> bool:
-    """Tell whether the current greenlet is inside a grouped block (group.py)."""
+def in_group() -> int:
+    """Return the current greenlet's grouped block's part in its group (group.py; 0, false: none)."""
     return _grouped.get()
 
 
-def set_grouped(on: bool) -> None:
-    """Mark the current greenlet as inside a grouped block, or not."""
-    _grouped.set(on)
+def set_grouped(part: int) -> None:
+    """Note the current greenlet's grouped block's part in its group (0: not in a grouped block)."""
+    _grouped.set(part)
 
 
 def _current_own(engine=None) -> Connection | None:

@@ -195,3 +195,17 @@ def test_closing_the_connection_fails_the_open_group(charger, elsewhere):
     assert waits_for.committed.is_set() and waits_for.error is not None
     next_loop_turn()  # the scheduled commit finds nothing to do
     assert statuses(elsewhere) == []
+
+
+def test_a_failing_frame_that_opened_the_group_rolls_back_alone(charger, elsewhere):
+    def fails():
+        with writing():
+            charger_state.connector_status(charger, 1, "Faulted")
+            raise RuntimeError("the handler failed")
+
+    with pytest.raises(RuntimeError):
+        in_frame(fails)
+    later = in_frame(status(charger, 2))
+    next_loop_turn()
+    assert later.committed.is_set() and later.error is None
+    assert statuses(elsewhere) == [(2, "Available")]
