@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 HOME = re.compile(r"^https?://[^/]+/$")  # the Home screen's URL, where a login lands
+TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 LAPTOP = {"width": 1366, "height": 860}
 PHONE = {"width": 390, "height": 844}
 both_widths = pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366px", "390px"], indirect=True)
@@ -110,11 +111,24 @@ def log_in(page: Page, email: str = EMAIL, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+def sign_in(page: Page, email: str = EMAIL, password: str = PASSWORD) -> None:
+    """Log the page's browser in by posting the login form over HTTP, as the form does, without rendering pages.
+
+    The login session and its cookie are the ones a login through the form makes (the form itself is driven by
+    log_in, in test_login.py and the tests that show it); a browser test saves a page load and a render of Home.
+    """
+    form = page.request.get("/login")
+    token = TOKEN.search(form.text())
+    assert token, "the login page carries no CSRF token"
+    data = {"email": email, "password": password, "csrf_token": token.group(1)}
+    answer = page.request.post("/login", form=data, max_redirects=0)
+    assert answer.status == 302 and answer.headers["location"] == "/", f"login refused: {answer.status}"
+
+
 @pytest.fixture
 def admin_page(page) -> Page:
     """Return a page logged in as the admin, on the Chargers screen."""
-    log_in(page)
-    page.wait_for_url(HOME)  # a login lands on the Home screen
+    sign_in(page)
     page.goto("/chargers/")
     return page
 
