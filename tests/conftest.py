@@ -164,11 +164,14 @@ class SharedEngines:
     empty compiled-statement cache, so each test compiled every query it ran again. The tests of one process use one
     SQLite file (sqlite_path) and one PostgreSQL database, emptied between tests. Each app is still created by
     create_app from its own config; an app with other engine options gets an engine of its own, and each test's
-    teardown still disposes of the engine's connections.
+    teardown still disposes of the engine's connections. A second app on the same database within one test (an
+    in-process server in a thread beside the test's own app) gets an engine of its own, as before: disposing of one
+    app's connections must not close the other's under it.
     """
 
     def __init__(self):
         self.engines: dict[tuple[str, str], sa.Engine] = {}
+        self.claimed: set[tuple[str, str]] = set()  # the engines the current test's apps took already
         self.make = flask_sqlalchemy.SQLAlchemy._make_engine
 
     def install(self) -> None:
@@ -178,6 +181,9 @@ class SharedEngines:
         def make_engine(extension, bind_key: str | None, options: dict, app) -> sa.Engine:
             url = sa.make_url(options["url"])
             key = (url.render_as_string(hide_password=False), repr(sorted(options.items(), key=lambda item: item[0])))
+            if key in shared.claimed:
+                return shared.make(extension, bind_key, options, app)
+            shared.claimed.add(key)
             if key not in shared.engines:
                 shared.engines[key] = shared.make(extension, bind_key, options, app)
             return shared.engines[key]
@@ -185,7 +191,14 @@ class SharedEngines:
         flask_sqlalchemy.SQLAlchemy._make_engine = make_engine
 
 
-SharedEngines().install()
+ENGINES = SharedEngines()
+ENGINES.install()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item) -> None:
+    """Let the new test's first app on each database take that database's shared engine."""
+    ENGINES.claimed.clear()
 
 
 def app_from_environment(monkeypatch, url: str, **env):
