@@ -4,6 +4,7 @@ the app, its test client, and the real gevent server in a subprocess."""
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -199,6 +200,16 @@ ENGINES.install()
 def pytest_runtest_setup(item) -> None:
     """Let the new test's first app on each database take that database's shared engine."""
     ENGINES.claimed.clear()
+
+
+TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """Return the CSRF token a page carries."""
+    match = TOKEN.search(html)
+    assert match, "the page carries no CSRF token"
+    return match.group(1)
 
 
 def app_from_environment(monkeypatch, url: str, **env):

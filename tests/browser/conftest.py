@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from conftest import ROOT, make_app  # the root conftest (tests/ is on sys.path)
+from conftest import ROOT, csrf_token, make_app  # the root conftest (tests/ is on sys.path)
 from playwright.sync_api import Locator, Page, sync_playwright
 
 from autocharge.extensions import db
@@ -30,7 +30,6 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"
 HOME = re.compile(r"^https?://[^/]+/$")  # the Home screen's URL, where a login lands
-TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 LAPTOP = {"width": 1366, "height": 860}
 PHONE = {"width": 390, "height": 844}
 both_widths = pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1366px", "390px"], indirect=True)
@@ -117,10 +116,8 @@ def sign_in(page: Page, email: str = EMAIL, password: str = PASSWORD) -> None:
     The login session and its cookie are the ones a login through the form makes (the form itself is driven by
     log_in, in test_login.py and the tests that show it); a browser test saves a page load and a render of Home.
     """
-    form = page.request.get("/login")
-    token = TOKEN.search(form.text())
-    assert token, "the login page carries no CSRF token"
-    data = {"email": email, "password": password, "csrf_token": token.group(1)}
+    token = csrf_token(page.request.get("/login").text())
+    data = {"email": email, "password": password, "csrf_token": token}
     answer = page.request.post("/login", form=data, max_redirects=0)
     assert answer.status == 302 and answer.headers["location"] == "/", f"login refused: {answer.status}"
 
