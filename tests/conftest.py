@@ -4,9 +4,11 @@ the app, its test client, and the real gevent server in a subprocess."""
 import ctypes
 import json
 import os
+import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import jinja2
-import jinja2.bccache
+import flask_sqlalchemy
 import pytest
 import sqlalchemy as sa
+from warm import TEMPLATES, CompiledRouteBuilders
 
 from autocharge import create_app
 from autocharge.extensions import db
@@ -57,38 +59,65 @@ def postgresql_url() -> str:
     url = base.set(database=name).render_as_string(hide_password=False)
     _upgrade(url)
     yield url
+    if url in _CLEANERS:
+        _CLEANERS.pop(url).dispose()
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
 _EMPTY: dict[str, str] = {}  # PostgreSQL URL -> the statements that empty its tables and restart its ids
+_CLEANERS: dict[str, sa.Engine] = {}  # PostgreSQL URL -> the engine that empties it, its one connection kept open
 
 
 def _truncate(url: str) -> None:
     """Empty every table of the PostgreSQL test database and restart its ids.
 
     DELETE, children first, in one round trip: TRUNCATE of the ~20 tables took ~400 ms per test on the busy CI
-    machine (it rewrites every table's files), these DELETEs of a test's few rows take ~1 ms.
+    machine (it rewrites every table's files), these DELETEs of a test's few rows take ~1 ms. The connection stays
+    open from test to test (a new one is a new server process); a test that drops connections gets it replaced.
     """
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    with engine.begin() as conn:
+    if url not in _CLEANERS:
+        _CLEANERS[url] = sa.create_engine(url, pool_size=1, pool_pre_ping=True)
+    with _CLEANERS[url].begin() as conn:
         if url not in _EMPTY:
             deletes = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]
             query = sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
             restarts = [f'ALTER SEQUENCE "{name}" RESTART' for name in conn.scalars(query)]
             _EMPTY[url] = "; ".join(deletes + restarts)
         conn.exec_driver_sql(_EMPTY[url])
-    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_path(tmp_path_factory) -> Path:
+    """Return the test process's SQLite database file, emptied for each test that asks for it (sqlite_url)."""
+    return tmp_path_factory.mktemp("database") / "autocharge.sqlite"
+
+
+def _restore(template: Path, path: Path) -> str:
+    """Make the SQLite file at `path` a copy of the migrated, empty `template`; return its URL.
+
+    One file per test process, so that its tests' apps share one engine (SharedEngines). The template goes in with
+    SQLite's backup API, not as a copied file: a -wal file left by a server killed mid-write is recovered and
+    overwritten, never paired with a new main file.
+    """
+    if not path.exists():
+        shutil.copy(template, path)
+    else:
+        source, target = sqlite3.connect(template), sqlite3.connect(path, timeout=10)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+            target.close()
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path, sqlite_template) -> str:
+def database_url(request, sqlite_template) -> str:
     """Return the URL of an empty, migrated database: a SQLite file, or the PostgreSQL test database."""
     if request.param == "sqlite":
-        path = tmp_path / "autocharge.sqlite"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite:///{path}"
+        return request.getfixturevalue("sqlite_url")
     url = request.getfixturevalue("postgresql_url")
     _truncate(url)
     return url
@@ -117,38 +146,70 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path, sqlite_template) -> str:
+def sqlite_url(sqlite_path, sqlite_template) -> str:
     """Return the URL of an empty, migrated SQLite file (for tests that need only one backend)."""
-    path = tmp_path / "autocharge.sqlite"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
+    return _restore(sqlite_template, sqlite_path)
 
 
 # Admin password hashes in tests: a scrypt hash costs ~200 ms, and nearly every web test creates an admin and logs in.
 CHEAP_PASSWORDS = {"AUTOCHARGE_PASSWORD_METHOD": "pbkdf2:sha256:1000"}
 
 
-class CompiledTemplates(jinja2.BytecodeCache):
-    """The templates' compiled code, kept by the test process for all its apps (keyed by name, checked by source).
+CompiledRouteBuilders().install()
 
-    Each test makes its own app, and each app's Jinja environment compiled every template it rendered again: half the
-    time of a web test.
+
+class SharedEngines:
+    """The test process's engines, one per database URL and engine options, shared by the apps of all its tests.
+
+    Every test's app made a new engine: a first connection that asked the server about itself (PostgreSQL), and an
+    empty compiled-statement cache, so each test compiled every query it ran again. The tests of one process use one
+    SQLite file (sqlite_path) and one PostgreSQL database, emptied between tests. Each app is still created by
+    create_app from its own config; an app with other engine options gets an engine of its own, and each test's
+    teardown still disposes of the engine's connections. A second app on the same database within one test (an
+    in-process server in a thread beside the test's own app) gets an engine of its own, as before: disposing of one
+    app's connections must not close the other's under it.
     """
 
     def __init__(self):
-        self.code: dict[str, bytes] = {}
+        self.engines: dict[tuple[str, str], sa.Engine] = {}
+        self.claimed: set[tuple[str, str]] = set()  # the engines the current test's apps took already
+        self.make = flask_sqlalchemy.SQLAlchemy._make_engine
 
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        """Fill the bucket from what an earlier app compiled (Jinja drops it if the source changed since)."""
-        if bucket.key in self.code:
-            bucket.bytecode_from_string(self.code[bucket.key])
+    def install(self) -> None:
+        """Make Flask-SQLAlchemy take engines from this cache."""
+        shared = self
 
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        """Keep what an app just compiled."""
-        self.code[bucket.key] = bucket.bytecode_to_string()
+        def make_engine(extension, bind_key: str | None, options: dict, app) -> sa.Engine:
+            url = sa.make_url(options["url"])
+            key = (url.render_as_string(hide_password=False), repr(sorted(options.items(), key=lambda item: item[0])))
+            if key in shared.claimed:
+                return shared.make(extension, bind_key, options, app)
+            shared.claimed.add(key)
+            if key not in shared.engines:
+                shared.engines[key] = shared.make(extension, bind_key, options, app)
+            return shared.engines[key]
+
+        flask_sqlalchemy.SQLAlchemy._make_engine = make_engine
 
 
-TEMPLATES = CompiledTemplates()
+ENGINES = SharedEngines()
+ENGINES.install()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item) -> None:
+    """Let the new test's first app on each database take that database's shared engine."""
+    ENGINES.claimed.clear()
+
+
+TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """Return the CSRF token a page carries."""
+    match = TOKEN.search(html)
+    assert match, "the page carries no CSRF token"
+    return match.group(1)
 
 
 def app_from_environment(monkeypatch, url: str, **env):

@@ -24,11 +24,14 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 sys.path[0] = str(ROOT)  # the path of `python app.py` (its folder first), not this script's folder tests/
+sys.path.append(str(ROOT / "tests"))  # for tests/warm.py, after the app's own modules
 
 # What app.py and a server's start import, so the children need not: the app and its lazy imports, both dialects.
+import flask  # noqa: E402
 import psycopg  # noqa: E402, F401
 import sqlalchemy.dialects.postgresql.psycopg  # noqa: E402, F401
 import sqlalchemy.dialects.sqlite.pysqlite  # noqa: E402, F401
+from warm import CompiledRouteBuilders, CompiledTemplates  # noqa: E402  (tests/warm.py)
 
 import autocharge  # noqa: E402, F401
 from autocharge import cli, health, models, schema, server  # noqa: E402, F401
@@ -45,6 +48,22 @@ from autocharge.csms import (  # noqa: E402, F401
     wakeup,
 )
 from autocharge.web import register_blueprints  # noqa: E402, F401
+
+
+def warm_up() -> None:
+    """Compile every template and URL builder once here, for all the servers forked from this process.
+
+    Each server's app otherwise compiled its ~70 URL rules' builders at start and each template on its first render
+    (a browser test renders a dozen). The servers' apps take the same compiled code from these caches, the templates
+    checked against their source; nothing else of this app goes to the children.
+    """
+    CompiledRouteBuilders().install()
+    templates = CompiledTemplates()
+    flask.Flask.jinja_options = {**flask.Flask.jinja_options, "bytecode_cache": templates}
+    settings = {"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "warm-up", "AUTOCHARGE_CHECK_ONE_WRITER": False}
+    app = autocharge.create_app(settings)
+    for name in app.jinja_env.list_templates():
+        app.jinja_env.get_template(name)
 
 
 def serve(request: dict) -> None:
@@ -106,6 +125,7 @@ def fork(request: dict) -> int:
 
 def main() -> None:
     """Answer each request line with the pid of the server it started, until stdin closes."""
+    warm_up()
     for line in sys.stdin:
         sys.stdout.write(f"{fork(json.loads(line))}\n")
         sys.stdout.flush()

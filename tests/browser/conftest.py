@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from conftest import ROOT, make_app  # the root conftest (tests/ is on sys.path)
+from conftest import ROOT, csrf_token, make_app  # the root conftest (tests/ is on sys.path)
 from playwright.sync_api import Locator, Page, sync_playwright
 
 from autocharge.extensions import db
@@ -110,11 +110,22 @@ def log_in(page: Page, email: str = EMAIL, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+def sign_in(page: Page, email: str = EMAIL, password: str = PASSWORD) -> None:
+    """Log the page's browser in by posting the login form over HTTP, as the form does, without rendering pages.
+
+    The login session and its cookie are the ones a login through the form makes (the form itself is driven by
+    log_in, in test_login.py and the tests that show it); a browser test saves a page load and a render of Home.
+    """
+    token = csrf_token(page.request.get("/login").text())
+    data = {"email": email, "password": password, "csrf_token": token}
+    answer = page.request.post("/login", form=data, max_redirects=0)
+    assert answer.status == 302 and answer.headers["location"] == "/", f"login refused: {answer.status}"
+
+
 @pytest.fixture
 def admin_page(page) -> Page:
     """Return a page logged in as the admin, on the Chargers screen."""
-    log_in(page)
-    page.wait_for_url(HOME)  # a login lands on the Home screen
+    sign_in(page)
     page.goto("/chargers/")
     return page
 

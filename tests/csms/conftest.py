@@ -1,6 +1,6 @@
-"""Fixtures for the OCPP integration tests: chargers in the live server's database, raw OCPP-J clients
-(websocket-client), simulated chargers connected to the real server process, and the pairing tests' admins,
-drivers and CP-1."""
+"""Fixtures for the OCPP tests: chargers in the test's database, a charger whose frames go to the dispatcher in
+process (booted), raw OCPP-J clients (websocket-client) and simulated chargers connected to the real server process,
+and the pairing tests' admins, drivers and CP-1."""
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from autocharge.services.identifiers import Identifier
 from autocharge.simulator import Simulator
 
 from .pairing_helpers import PASSWORD
-from .support import BOOT, PROTOCOLS, TAG, VID, RawCharger
+from .support import BOOT, PROTOCOLS, TAG, VID, InProcessCharger, RawCharger
 
 
 @pytest.fixture
@@ -82,8 +82,19 @@ def version(request) -> str:
 
 
 @pytest.fixture
-def booted(connect, charger, version) -> RawCharger:
-    """Return CP-1 connected in the test's OCPP version, after an accepted BootNotification."""
+def booted(db_app, charger, version) -> InProcessCharger:
+    """Return CP-1 in the test's OCPP version, its frames handled in this process, after an accepted BootNotification.
+
+    For protocol behaviour: what a frame stores and answers. Tests of the socket itself use booted_socket.
+    """
+    client = InProcessCharger(db_app, "CP-1", version)
+    assert client.result("BootNotification", BOOT[version])["status"] == "Accepted"
+    return client
+
+
+@pytest.fixture
+def booted_socket(connect, charger, version) -> RawCharger:
+    """Return CP-1 connected to the live server in the test's OCPP version, after an accepted BootNotification."""
     client = connect(protocols=[PROTOCOLS[version]])
     assert client.result("BootNotification", BOOT[version])["status"] == "Accepted"
     return client

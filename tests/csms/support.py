@@ -1,4 +1,4 @@
-"""Helpers of the OCPP integration tests: a raw OCPP-J client, Basic auth headers (and eventually, from conftest)."""
+"""Helpers of the OCPP tests: a raw OCPP-J client, an in-process charger, Basic auth headers (and eventually)."""
 
 import base64
 import json
@@ -6,6 +6,12 @@ import uuid
 
 import websocket
 from conftest import eventually  # noqa: F401  (the tests' one way to wait, also imported from here)
+
+from autocharge.csms import dispatcher, registry
+from autocharge.csms.charger_socket import Connection
+from autocharge.extensions import db
+from autocharge.hotpath import runner as hotpath
+from autocharge.services import charger_state, chargers
 
 TAG = "TAG1"
 VID = "0A1B2C3D4E5F"  # a paired vehicle's Auto Charge identifier
@@ -77,3 +83,59 @@ class RawCharger:
 def basic(user: str, password: str) -> str:
     """Return an HTTP Basic Authorization header line."""
     return "Authorization: Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+class InProcessCharger:
+    """A charger whose frames go straight to the dispatcher in the test process: no server, no socket, no pacing.
+
+    The same interface as RawCharger, for protocol behaviour (what a frame stores and answers). It is admitted and
+    marked connected as the endpoint does; each frame is handled as the receive loop handles it, in an app context,
+    with the frame's database work ended after it. The transport, the receive loop, last seen, calls to the charger
+    and reconnects are tested over real sockets (RawCharger, the simulator).
+    """
+
+    def __init__(self, app, box: str, version: str):
+        self.app = app
+        with app.app_context():
+            admission = chargers.admit(box, None, "127.0.0.1")
+            assert admission.allowed, admission
+            conn_id = registry.new_connection_id()
+            registration = charger_state.connected(admission.charger_id, conn_id, version)
+            db.session.remove()
+        self.conn = Connection(_Unplugged(), admission.charger_id, box, version, registration, conn_id)
+        self.subprotocol = PROTOCOLS[version]
+        self.connected = True
+        self._replies: list[str] = []
+
+    def send(self, frame) -> None:
+        """Hand a frame (a list is JSON-encoded, a string goes as is) to the dispatcher; keep its answer."""
+        text = frame if isinstance(frame, str) else json.dumps(frame)
+        with self.app.app_context():
+            try:
+                reply = dispatcher.handle(self.conn, text)
+            finally:
+                hotpath.release()
+                db.session.remove()
+        if reply is not None:
+            self._replies.append(reply)
+
+    def recv(self, timeout: float = 5) -> list:
+        """Return the dispatcher's next answer, decoded."""
+        assert self._replies, "the dispatcher answered nothing"
+        return json.loads(self._replies.pop(0))
+
+    call = RawCharger.call
+    result = RawCharger.result
+
+    def close(self) -> None:
+        """Forget the charger (the real socket's disconnect is tested over sockets)."""
+        self.connected = False
+
+
+class _Unplugged:
+    """The socket of an InProcessCharger: nothing may be sent through it (calls to chargers need a real one)."""
+
+    handler = None
+
+    def send(self, text: str) -> None:
+        raise AssertionError(f"a call to an in-process charger needs a real socket: {text}")

@@ -23,9 +23,9 @@ def test_reconnect_replaces_the_stale_socket_and_stays_online(live_server, conne
     assert row.online and row.connection_id not in (None, first_id)
 
 
-def test_disconnect_marks_the_charger_offline(booted, fetch):
+def test_disconnect_marks_the_charger_offline(booted_socket, fetch):
     assert fetch(Charger)[0].online
-    booted.close()
+    booted_socket.close()
     eventually(lambda: not fetch(Charger)[0].online)
     assert fetch(Charger)[0].connection_id is None
 

@@ -1,5 +1,5 @@
 """2.0.1 GetVariables / SetVariables, GetBaseReport + NotifyReport (the device model), NotifyEvent and security
-events, and the charger events they leave, over real sockets (issue 11, points 2, 4 and 5).
+events, and the charger events they leave, over real sockets and through the dispatcher (issue 11, points 2, 4 and 5).
 
 Commands run on the in-process server of test_commands.py (they need the process that holds the socket); the
 simulator answers them and sends its report in parts.
@@ -26,7 +26,7 @@ from autocharge.services import (
 from autocharge.services.link import VariableResult
 from autocharge.simulator import Simulator
 
-from .support import PROTOCOLS, RawCharger, eventually
+from .support import InProcessCharger, RawCharger, eventually
 from .test_commands import ServerThread, make_app, registry
 
 
@@ -172,16 +172,13 @@ def test_summary_inventory_not_supported_is_said(server, station, charger):
 
 
 @pytest.fixture
-def raw201(server, charger):
-    """Return CP-1 as a raw 2.0.1 socket, booted."""
-    client = RawCharger(
-        websocket.create_connection(f"{server.ws_url}/CP-1", subprotocols=[PROTOCOLS["2.0.1"]], timeout=5)
-    )
+def raw201(db_app, charger):
+    """Return CP-1 as a 2.0.1 charger sending raw frames to the dispatcher in process, booted."""
+    client = InProcessCharger(db_app, "CP-1", "2.0.1")
     assert client.result(
         "BootNotification", {"chargingStation": {"vendorName": "A", "model": "B"}, "reason": "PowerUp"}
     )
-    yield client
-    client.close()
+    return client
 
 
 def part(request_id: int, seq_no: int, names: list[str], tbc: bool) -> dict:
@@ -323,15 +320,12 @@ def test_local_list_limits_the_station_leaves_out_come_from_its_device_model(
         sim.close()
 
 
-def test_a_pending_chargers_repeated_boots_are_kept_once(server, in_db):
+def test_a_pending_chargers_repeated_boots_are_kept_once(db_app, in_db):
     pending = in_db(lambda: chargers.add_charger("CP-P", registration="pending").id)
-    client = RawCharger(websocket.create_connection(f"{server.ws_url}/CP-P", subprotocols=["ocpp1.6"], timeout=5))
-    try:
-        boot = {"chargePointVendor": "Acme", "chargePointModel": "W1"}
-        for _ in range(3):
-            assert client.result("BootNotification", boot)["status"] == "Pending"
-    finally:
-        client.close()
+    client = InProcessCharger(db_app, "CP-P", "1.6")
+    boot = {"chargePointVendor": "Acme", "chargePointModel": "W1"}
+    for _ in range(3):
+        assert client.result("BootNotification", boot)["status"] == "Pending"
     assert events(in_db, pending) == [
         ("boot", "warning", "Booted: Acme W1, firmware not given, OCPP 1.6; answered pending.")
     ]

@@ -126,30 +126,30 @@ UNREADABLE_ID = {
 }
 
 
-def test_each_bad_frame_gets_its_callerror_and_the_socket_stays_open(booted, version):
+def test_each_bad_frame_gets_its_callerror_and_the_socket_stays_open(booted_socket, version):
     wrong = []
     for case, (frame16, code16, frame201, code201) in CASES.items():
         frame, code = (frame16, code16) if version == "1.6" else (frame201, code201)
-        booted.send(frame)
-        reply = booted.recv()
+        booted_socket.send(frame)
+        reply = booted_socket.recv()
         expected_id = "-1" if case in UNREADABLE_ID else "m1"
         if reply[:3] != [4, expected_id, code] or not isinstance(reply[3], str) or reply[4] != {}:
             wrong.append(f"{case}: got {reply}, expected [4, {expected_id!r}, {code!r}, ...]")
-        assert booted.result("Heartbeat", {})["currentTime"], f"socket unusable after {case}"
+        assert booted_socket.result("Heartbeat", {})["currentTime"], f"socket unusable after {case}"
     assert not wrong, "\n".join(wrong)
 
 
-def test_answers_to_calls_nobody_made_are_ignored(booted):
-    booted.send([3, "never-sent", {"status": "Accepted"}])
-    booted.send([4, "never-sent-2", "GenericError", "", {}])
-    assert booted.result("Heartbeat", {})["currentTime"]  # the next frame is the Heartbeat's answer
+def test_answers_to_calls_nobody_made_are_ignored(booted_socket):
+    booted_socket.send([3, "never-sent", {"status": "Accepted"}])
+    booted_socket.send([4, "never-sent-2", "GenericError", "", {}])
+    assert booted_socket.result("Heartbeat", {})["currentTime"]  # the next frame is the Heartbeat's answer
 
 
 @pytest.mark.parametrize("version", ["1.6"])
-def test_binary_frames_are_read_as_text(booted, version):
-    booted.ws.send_binary(json.dumps([2, "b1", "Heartbeat", {}]).encode())
-    assert booted.recv()[:2] == [3, "b1"]
+def test_binary_frames_are_read_as_text(booted_socket, version):
+    booted_socket.ws.send_binary(json.dumps([2, "b1", "Heartbeat", {}]).encode())
+    assert booted_socket.recv()[:2] == [3, "b1"]
 
 
-def test_protocol_name_matches_version(booted, version):
-    assert booted.subprotocol == PROTOCOLS[version]
+def test_protocol_name_matches_version(booted_socket, version):
+    assert booted_socket.subprotocol == PROTOCOLS[version]

@@ -65,17 +65,19 @@ def stop_queued(client: RawCharger, version: str, tx_id: int) -> None:
         client.result("TransactionEvent", ended)
 
 
-def reboot(booted: RawCharger, connect, version: str) -> RawCharger:
+def reboot(booted_socket: RawCharger, connect, version: str) -> RawCharger:
     """Drop the socket as a dying charger does, then connect again and boot; return the new socket."""
-    booted.close()
+    booted_socket.close()
     client = connect(protocols=[PROTOCOLS[version]])
     assert client.result("BootNotification", BOOT[version])["status"] == "Accepted"
     return client
 
 
-def test_a_session_left_open_by_a_reboot_is_closed_after_the_grace_period(booted, connect, version, driver, fetch):
-    charge(booted, version)
-    client = reboot(booted, connect, version)
+def test_a_session_left_open_by_a_reboot_is_closed_after_the_grace_period(
+    booted_socket, connect, version, driver, fetch
+):
+    charge(booted_socket, version)
+    client = reboot(booted_socket, connect, version)
     booted_at = time.monotonic()
     client.result("StatusNotification", status_available(version))
     [tx] = fetch(Transaction)
@@ -92,10 +94,10 @@ def test_a_session_left_open_by_a_reboot_is_closed_after_the_grace_period(booted
     assert (event.actor, event.subject_id) == ("system", tx.id)
 
 
-def test_the_queued_stop_sent_after_the_boot_wins(booted, connect, version, driver, fetch):
-    charge(booted, version)
+def test_the_queued_stop_sent_after_the_boot_wins(booted_socket, connect, version, driver, fetch):
+    charge(booted_socket, version)
     [tx] = fetch(Transaction)
-    client = reboot(booted, connect, version)
+    client = reboot(booted_socket, connect, version)
     time.sleep(GRACE / 3)  # the charger sends its queue a moment after booting
     stop_queued(client, version, tx.id)
     time.sleep(GRACE + 1)  # past the grace period and a few looks of the server
@@ -104,9 +106,9 @@ def test_the_queued_stop_sent_after_the_boot_wins(booted, connect, version, driv
     assert fetch(AuditEvent, AuditEvent.action == "transaction.closed_after_reboot") == []
 
 
-def test_a_stop_arriving_after_the_close_corrects_the_session_once(booted, connect, version, driver, fetch):
-    charge(booted, version)
-    client = reboot(booted, connect, version)
+def test_a_stop_arriving_after_the_close_corrects_the_session_once(booted_socket, connect, version, driver, fetch):
+    charge(booted_socket, version)
+    client = reboot(booted_socket, connect, version)
     client.result("StatusNotification", status_available(version))
 
     def closed():
@@ -132,9 +134,9 @@ def test_a_stop_arriving_after_the_close_corrects_the_session_once(booted, conne
     assert len(fetch(AuditEvent, AuditEvent.action == "transaction.closed_after_reboot")) == 1
 
 
-def test_a_reconnect_without_a_boot_closes_nothing(booted, connect, version, driver, fetch):
-    charge(booted, version)
-    booted.close()
+def test_a_reconnect_without_a_boot_closes_nothing(booted_socket, connect, version, driver, fetch):
+    charge(booted_socket, version)
+    booted_socket.close()
     connect(protocols=[PROTOCOLS[version]]).result("Heartbeat", {})
     time.sleep(GRACE + 1)
     [tx] = fetch(Transaction)

@@ -138,7 +138,7 @@ def test_boot_of_a_charger_not_accepted(connect, in_db, charger, fetch, version,
     assert client.result("Heartbeat", {})["currentTime"]
 
 
-def test_boot_stores_the_chargers_details(booted, fetch, version):
+def test_boot_stores_the_chargers_details(booted_socket, fetch, version):
     [row] = fetch(Charger)
     expected = {"1.6": ("Acme", "Wallbox 1", "SN-1", "1.2.3"), "2.0.1": ("Acme", "Wallbox 2", "SN-2", "2.0.0")}
     assert (row.vendor, row.model, row.serial, row.firmware) == expected[version]

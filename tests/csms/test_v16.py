@@ -1,4 +1,4 @@
-"""OCPP 1.6 messages from a charger, as raw frames against the real server (SPEC §4, §6)."""
+"""OCPP 1.6 messages from a charger, as raw frames through the dispatcher (SPEC §4, §6)."""
 
 from datetime import datetime, timedelta
 

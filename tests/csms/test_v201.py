@@ -1,4 +1,4 @@
-"""OCPP 2.0.1 messages from a charging station, as raw frames against the real server (SPEC §4, §6)."""
+"""OCPP 2.0.1 messages from a charging station, as raw frames through the dispatcher (SPEC §4, §6)."""
 
 from datetime import datetime, timedelta
 

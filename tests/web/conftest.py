@@ -3,10 +3,8 @@
 CSRF protection stays on: AuthActions reads the token from the pages like a browser would.
 """
 
-import re
-
 import pytest
-from conftest import make_app  # the root conftest (tests/ is on sys.path)
+from conftest import csrf_token, make_app  # the root conftest (tests/ is on sys.path)
 
 from autocharge.extensions import db
 from autocharge.services import admins
@@ -15,14 +13,6 @@ from .tables_fixtures import fleet  # noqa: F401  (the table tests' data, a fixt
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct horse battery"
-TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
-
-
-def csrf_token(html: str) -> str:
-    """Return the CSRF token a page carries."""
-    match = TOKEN.search(html)
-    assert match, "the page carries no CSRF token"
-    return match.group(1)
 
 
 @pytest.fixture
