@@ -87,7 +87,7 @@ def _receive_loop(app: Flask, conn: Connection) -> None:
             waits_for = group.end_frame(frame)
             yields = waits_for is not None and not waits_for.committed.is_set()
             if waits_for is not None:
-                reply = _once_committed(conn, waits_for, reply, text)
+                reply = once_committed(conn, waits_for, reply, text)
             if reply is not None:
                 try:
                     conn.send(reply)
@@ -100,7 +100,7 @@ def _receive_loop(app: Flask, conn: Connection) -> None:
                 gevent.sleep(0)
 
 
-def _once_committed(conn: Connection, waits_for: group.Group, reply: str | None, text: str | bytes) -> str | None:
+def once_committed(conn: Connection, waits_for: group.Group, reply: str | None, text: str | bytes) -> str | None:
     """Wait for the commit of what the frame wrote or read; return its answer, InternalError if the commit failed."""
     error = group.settled(waits_for)
     if error is None or reply is None:

@@ -7,9 +7,10 @@ import uuid
 import websocket
 from conftest import eventually  # noqa: F401  (the tests' one way to wait, also imported from here)
 
-from autocharge.csms import dispatcher, registry
+from autocharge.csms import connection, dispatcher, registry
 from autocharge.csms.charger_socket import Connection
 from autocharge.extensions import db
+from autocharge.hotpath import group
 from autocharge.hotpath import runner as hotpath
 from autocharge.services import charger_state, chargers
 
@@ -111,11 +112,15 @@ class InProcessCharger:
         """Hand a frame (a list is JSON-encoded, a string goes as is) to the dispatcher; keep its answer."""
         text = frame if isinstance(frame, str) else json.dumps(frame)
         with self.app.app_context():
+            frame = group.start_frame()  # grouped with other frames' commits as in the receive loop (SQLite)
             try:
                 reply = dispatcher.handle(self.conn, text)
             finally:
                 hotpath.release()
                 db.session.remove()
+                waits_for = group.end_frame(frame)
+            if waits_for is not None:
+                reply = connection.once_committed(self.conn, waits_for, reply, text)
         if reply is not None:
             self._replies.append(reply)
 

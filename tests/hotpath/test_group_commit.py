@@ -163,7 +163,7 @@ def test_a_failed_commit_fails_every_frame_of_the_group(charger, elsewhere):
     next_loop_turn()
     assert isinstance(first.error, sqlite3.IntegrityError)
     assert statuses(elsewhere) == []  # all or nothing
-    answer = connection._once_committed(SimpleNamespace(charge_box_id="CP-1"), first, '[3,"m-1",{}]', START_TRANSACTION)
+    answer = connection.once_committed(SimpleNamespace(charge_box_id="CP-1"), first, '[3,"m-1",{}]', START_TRANSACTION)
     assert answer == '[4,"m-1","InternalError","Message could not be processed.",{}]'
     in_frame(status(charger, 2))  # the connection is usable again
     next_loop_turn()
