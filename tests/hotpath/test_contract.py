@@ -315,6 +315,8 @@ class _RecordingCursor:
 def _through_hot_path(statement, case: Case) -> Outcome:
     """Run a case through the hot path, record it and roll it back."""
     sent: list = []
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection()  # the hot path joins the session's transaction (not autocommit): the case rolls back
     conn = runner.connection()
     _restart_ids(case.tables, conn.dbapi)
     recording = runner.Connection(_Recording(conn.dbapi, sent), conn.dialect)
