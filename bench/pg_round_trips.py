@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/pg_round_trips.py postgresql+psycopg://postgres@127.0.0.1:5432/bench_pg
     .venv/bin/python bench/pg_round_trips.py URL --show     # and the protocol messages of each
+    .venv/bin/python bench/pg_round_trips.py URL --timed 300  # then CPU per message over 300 untraced sessions
 
 It registers two bench chargers (one authorizing by RFID tag, one by a vehicle), runs their 1.6 and 2.0.1 sessions
 (ocpp_load.sessions16 / sessions201) through the frame handler the server runs (csms.connection._handle, which ends
 each frame as a socket does), warm first (psycopg prepares a statement on its 5th execution), and counts per message
 type the round trips: each time the client, having sent, waits for the server (libpq's trace: a send then a receive).
+With --timed it then runs more sessions untraced and prints this process's CPU per message (no sockets, no framing:
+the frame's handling as the server does it; compare versions interleaved on one machine).
 """
 
 from gevent import monkey
@@ -18,6 +21,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+import time  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -47,8 +51,16 @@ class Tracer:
         sa.event.listen(engine, "connect", self._opened)
 
     def _opened(self, dbapi_connection, _record) -> None:
-        self.connections.append(dbapi_connection)
-        self._trace(dbapi_connection)
+        if self.fd is not None:
+            self.connections.append(dbapi_connection)
+            self._trace(dbapi_connection)
+
+    def stop(self) -> None:
+        """Trace no more."""
+        for conn in self.connections:
+            if not conn.closed:
+                conn.pgconn.untrace()
+        self.connections, self.fd = [], None
 
     def _trace(self, dbapi_connection) -> None:
         dbapi_connection.pgconn.trace(self.fd)
@@ -118,11 +130,29 @@ def drive(app, tracer: Tracer, version: str, charger: int, warm: int, measured: 
                     print("\n".join(summary(lines)))
 
 
+def timed(app, version: str, charger: int, sessions: int) -> float:
+    """Run `sessions` sessions of one charger untraced; return this process's CPU seconds per message."""
+    make, per_session = SESSIONS[version]
+    box = ocpp_load.box_id(charger)
+    with app.app_context():
+        charger_id = app.extensions["sqlalchemy"].session.scalar(
+            sa.text("SELECT id FROM charger WHERE charge_box_id = :b"), {"b": box}
+        )
+        conn = Connection(None, charger_id, box, version, "accepted", f"rt-{version}-{charger}")
+        messages, answer, count = make(charger), None, sessions * per_session
+        started = time.process_time()
+        for n in range(count):
+            action, payload = messages.send(answer) if n else next(messages)
+            answer = json.loads(_handle(app, conn, json.dumps([2, f"t{n}", action, payload])))[2]
+        return (time.process_time() - started) / count
+
+
 def main() -> None:
     """Register the chargers, drive their sessions, print round trips per message type."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("database_url")
     parser.add_argument("--show", action="store_true", help="print each message type's protocol messages once")
+    parser.add_argument("--timed", type=int, default=0, help="then time this many untraced sessions per charger")
     args = parser.parse_args()
     ocpp_load.prepare_database(args.database_url, 2)
     pgwait.install()
@@ -140,6 +170,12 @@ def main() -> None:
     for version in SESSIONS:
         counts = [c for (v, _), cs in stats.items() if v == version for c in cs]
         print(f"{version}: {sum(counts) / len(counts):.2f} round trips per message of the mix")
+
+    if args.timed:
+        tracer.stop()
+        for version in SESSIONS:
+            cpu = [timed(app, version, charger, args.timed) for charger in (1, 2)]
+            print(f"{version}: {1000 * sum(cpu) / len(cpu):.3f} ms CPU per message ({args.timed} sessions per charger)")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,8 @@ frame_var: ContextVar[Any] = ContextVar("grouped_frame", default=None)
 _grouped: ContextVar[int] = ContextVar("grouped_block", default=0)  # group.NOT_GROUPED, OPENED or JOINED
 # On PostgreSQL, the hot path's own connection holding this greenlet's open write (see _Autocommit).
 _pg_write: ContextVar["_Autocommit | None"] = ContextVar("pg_write", default=None)
+# On PostgreSQL, set by a write that ran alone in autocommit (run(alone=True)) until its db.writing() ends.
+_wrote_alone: ContextVar[bool] = ContextVar("wrote_alone", default=False)
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is not imported: SQLite runs without it)
 
 
@@ -204,12 +206,12 @@ class Connection:
         self.pooled = pooled  # the pool's wrapper of a connection of our own (None: the session's)
         self.group = None  # the charger frames' transaction open on it, to be committed at once (group.py)
 
-    def execute(self, statement, params: dict | list | None = None) -> Result:
-        """Run a statement with one parameter set (or many: a list of dicts, no rows returned)."""
+    def execute(self, statement, params: dict | list | None = None, alone: bool = False) -> Result:
+        """Run a statement with one parameter set (or many: a list of dicts, no rows returned); see run() for alone."""
         many = isinstance(params, list)
         plan = compiled(statement, self.dialect, params[0] if many and params else params, many)
         try:
-            result = self._run(plan, params, many)
+            result = self._run(plan, params, many, alone)
         except self.dialect.loaded_dbapi.IntegrityError as exc:
             raise sa.exc.IntegrityError(plan.sql, params, exc) from exc
         if plan.writes:
@@ -218,7 +220,7 @@ class Connection:
                 _hot_wrote.set(True)
         return result
 
-    def _run(self, plan: _Compiled, params: dict | list | None, many: bool) -> Result:
+    def _run(self, plan: _Compiled, params: dict | list | None, many: bool, _alone: bool = False) -> Result:
         """Execute a compiled statement on the DBAPI connection and read its rows."""
         cursor = self.dbapi.cursor()
         try:
@@ -267,15 +269,21 @@ class _Autocommit(Connection):
         self.engine, self.pipeline, self.piped = engine, None, None
         self.dbapi.autocommit = True
 
-    def _run(self, plan: _Compiled, params: dict | list | None, many: bool) -> Result:
-        """Run a read in autocommit and give the connection back; run a write in this greenlet's open write."""
+    def _run(self, plan: _Compiled, params: dict | list | None, many: bool, alone: bool = False) -> Result:
+        """Run a read, or a write alone, in autocommit and give the connection back; run any other write in this
+        greenlet's open write."""
         if self.pooled is None:
             raise RuntimeError("a hot connection used after it went back to the pool: call connection() again")
-        if self.pipeline is None and not plan.writes:
+        if plan.writes and _wrote_alone.get():
+            raise OneWriterViolation("a hot write after one that ran alone (committed) inside one db.writing()")
+        if self.pipeline is None and (alone or not plan.writes):
             try:
-                return self._guarded(super()._run, plan, params, many)
+                result = self._guarded(super()._run, plan, params, many)
             finally:
                 self.checkin()
+            if plan.writes:
+                _wrote_alone.set(True)
+            return result
         if self.pipeline is None:
             _pg_write.set(self)  # from here until COMMIT or ROLLBACK, this greenlet's statements come here
             self._guarded(self._begin)
@@ -344,9 +352,18 @@ class _Autocommit(Connection):
         pooled.close()  # the pool's reset-on-return ROLLBACK costs nothing on an idle connection
 
 
-def run(statement, params: dict | list | None = None) -> Result:
-    """Run a prebuilt statement on the hot connection of the current app context."""
-    return connection().execute(statement, params)
+def run(statement, params: dict | list | None = None, alone: bool = False) -> Result:
+    """Run a prebuilt statement on the hot connection of the current app context.
+
+    `alone`: the write is all that its db.writing() writes, so on PostgreSQL it runs in autocommit when no write is
+    open (one round trip: no BEGIN, no COMMIT); a hot write after it in the same db.writing() raises OneWriterViolation.
+    """
+    return connection().execute(statement, params, alone)
+
+
+def dialect_name() -> str:
+    """Return the name of the current app's database dialect ("sqlite", "postgresql")."""
+    return db.engine.dialect.name
 
 
 def _engine() -> sa.Engine:
@@ -478,6 +495,8 @@ def end_write() -> None:
     """Forget the hot write of a db.writing() that ended (committed or rolled back)."""
     if _hot_wrote.get():
         _hot_wrote.set(False)
+    if _wrote_alone.get():
+        _wrote_alone.set(False)
 
 
 def release(_exc=None) -> None:

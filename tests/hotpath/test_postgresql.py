@@ -84,13 +84,41 @@ def test_an_error_inside_the_block_rolls_the_write_back(pg_app):
 
 
 def test_a_pipelined_write_tells_how_many_rows_it_changed(pg_app):
+    offline = runner.PREBUILT["chargers.disconnected"]("postgresql")
     with pg_app.app_context():
         with writing():
-            assert not hot_chargers.disconnected(1, "socket-old", T0)
-            assert hot_chargers.disconnected(1, "socket-1", T0)
+            hot.complete(1, T0, 2000, 1000, "Local")  # opens the write: what follows is queued with it
+            assert runner.run(offline, {"charger_id": 1, "p_connection": "socket-old", "now": T0}).rowcount == 0
+            assert runner.run(offline, {"charger_id": 1, "p_connection": "socket-1", "now": T0}).rowcount == 1
         online = db.session.scalar(sa.select(Charger.online))
         db.session.remove()
         assert online is False
+        assert _stored() == (("completed", 1000), 0)
+
+
+def test_a_write_run_alone_is_one_statement_in_autocommit(pg_app):
+    with pg_app.app_context():
+        with writing():
+            assert hot.record_readings_by_id(1, 1, 1500, [Sample(T0, energy_wh=1500.0)])
+            assert db.engine.pool.checkedout() == 0  # committed already: no transaction held open
+        assert _stored() == (("active", 500), 1)
+        with writing():  # a retry: the sample is there, the energy does not go back
+            assert hot.record_readings_by_id(1, 1, 1200, [Sample(T0, energy_wh=1200.0)])
+        assert _stored() == (("active", 500), 1)
+        with writing():  # another charger's transaction: nothing stored
+            assert not hot.record_readings_by_id(2, 1, 1800, [Sample(T0.replace(year=2030), energy_wh=1800.0)])
+        assert _stored() == (("active", 500), 1)
+
+
+def test_no_hot_write_may_follow_one_run_alone(pg_app):
+    with pg_app.app_context():
+        with pytest.raises(runner.OneWriterViolation), writing():
+            hot_chargers.disconnected(1, "socket-1", T0)  # alone: committed at once
+            hot.complete(1, T0, 2000, 1000, "Local")  # would commit apart from it: refused
+        assert _stored() == (("active", 0), 0)
+        with writing():  # the next write starts afresh
+            hot.complete(1, T0, 2000, 1000, "Local")
+        assert _stored() == (("completed", 1000), 0)
 
 
 def test_hot_statements_join_the_session_s_open_transaction(pg_app):
