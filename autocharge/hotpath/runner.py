@@ -363,7 +363,7 @@ def run(statement, params: dict | list | None = None, alone: bool = False) -> Re
 
 def dialect_name() -> str:
     """Return the name of the current app's database dialect ("sqlite", "postgresql")."""
-    return db.engine.dialect.name
+    return _engine().dialect.name
 
 
 def _engine() -> sa.Engine:
