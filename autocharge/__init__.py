@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as defaults
-from . import metrics, pgwait
+from . import metrics, pgping, pgwait
 from .db import is_sqlite
 from .extensions import csrf, db, htmx, login_manager, migrate
 from .hotpath import group
@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     if not is_sqlite(app.config["SQLALCHEMY_DATABASE_URI"]):
         pgwait.install()  # psycopg waits on the hub directly: cheaper than through gevent's select.poll()
+        pgping.install()  # instead of pool_pre_ping: a connection back from a frame a moment ago is not pinged
     db.init_app(app)
     app.teardown_appcontext(hotpath.release)
     if app.config["AUTOCHARGE_CHECK_ONE_WRITER"]:
@@ -97,7 +98,6 @@ def _fill_defaults(app: Flask) -> None:
             "pool_size": app.config["AUTOCHARGE_DB_POOL_SIZE"],
             "max_overflow": app.config["AUTOCHARGE_DB_MAX_OVERFLOW"],
             "pool_timeout": app.config["AUTOCHARGE_DB_POOL_TIMEOUT"],
-            "pool_pre_ping": True,  # a connection the server dropped is replaced, not handed to a charger's frame
         }
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", pool)
     same_site = str(app.config["AUTOCHARGE_COOKIE_SAMESITE"]).capitalize()

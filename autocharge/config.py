@@ -45,9 +45,11 @@ DEFAULTS = {
     # also wake it at once), and the first wait after a failed update (doubling with each failure, at most an hour).
     "AUTOCHARGE_LOCAL_LIST_RETRY_SECONDS": 30.0,
     # PostgreSQL connections per process: pool + overflow, plus one for LISTEN. 4 processes x 21 stay below a default
-    # server's 100 (max_connections, 3 of them reserved for superusers), with room for psql and migrations.
-    "AUTOCHARGE_DB_POOL_SIZE": 10,
-    "AUTOCHARGE_DB_MAX_OVERFLOW": 10,
+    # server's 100 (max_connections, 3 of them reserved for superusers), with room for psql and migrations. No
+    # overflow by default: an overflow connection is closed as soon as it comes back, and the hot path gives its
+    # connection back after each read, so a load near the pool's size opened and closed hundreds a second.
+    "AUTOCHARGE_DB_POOL_SIZE": 20,
+    "AUTOCHARGE_DB_MAX_OVERFLOW": 0,
     "AUTOCHARGE_DB_POOL_TIMEOUT": 10.0,  # seconds a frame waits for a free connection before it is answered an error
     "AUTOCHARGE_LOGIN_MAX_FAILURES": 5,
     "AUTOCHARGE_LOGIN_LOCK_SECONDS": 300,

@@ -18,15 +18,28 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> Response:
     """Answer 200 when the database answers and this process's lease is fresh, else 503 with the reason."""
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
+    if not _database_answers():
         return _plain(503, "database unreachable")
-    finally:
-        db.session.remove()
     if not lease.is_fresh():
         return _plain(503, "process lease not held")
     return _plain(200, "ready")
+
+
+def _database_answers() -> bool:
+    """Tell whether the database answers; asked twice when the first connection was found dropped (the pool then
+    replaces them all: pooled connections are pinged only after sitting idle, see pgping.py)."""
+    for _ in range(2):
+        try:
+            db.session.execute(sa.text("SELECT 1"))
+            return True
+        except sa.exc.DBAPIError as exc:
+            if not exc.connection_invalidated:
+                return False
+        except sa.exc.SQLAlchemyError:
+            return False
+        finally:
+            db.session.remove()
+    return False
 
 
 def _plain(status: int, text: str) -> Response:

@@ -28,10 +28,13 @@ _BAD = select.POLLERR | select.POLLHUP | select.POLLNVAL
 def wait(gen, fileno: int, interval: float = 0.0, timeout: float | None = None):
     """Run psycopg's generator `gen` on the socket `fileno` until it returns, yielding to other greenlets."""
     deadline = time.monotonic() + timeout if timeout is not None else None
+    try:
+        state = next(gen)
+    except StopIteration as done:  # nothing to send or receive (setting autocommit, a rollback while idle ...)
+        return done.value
     hub = get_hub()
     poll = _native_poll()
     try:
-        state = next(gen)
         poll.register(fileno, _MASKS[state])
         while True:
             ready = _ready(poll.poll(0))

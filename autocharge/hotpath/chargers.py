@@ -100,19 +100,19 @@ def boot(
         "p_version": ocpp_version,
         "now": now,
     }
-    return run(_BOOT, params).scalar()
+    return run(_BOOT, params, alone=True).scalar()
 
 
 def connected(charger_id: int, connection_id: str, ocpp_version: str | None, now: datetime) -> str | None:
     """Mark the charger online on the socket `connection_id`; return its registration (None: no such charger)."""
     params = {"charger_id": charger_id, "p_connection": connection_id, "p_version": ocpp_version, "now": now}
-    return run(_CONNECTED, params).scalar()
+    return run(_CONNECTED, params, alone=True).scalar()
 
 
 def disconnected(charger_id: int, connection_id: str, now: datetime) -> bool:
     """Mark the charger offline if `connection_id` is still its socket; tell whether it was."""
     params = {"charger_id": charger_id, "p_connection": connection_id, "now": now}
-    return run(_DISCONNECTED, params).rowcount > 0
+    return run(_DISCONNECTED, params, alone=True).rowcount > 0
 
 
 def heartbeat_seen(heard: dict[int, datetime]) -> None:
@@ -134,4 +134,4 @@ def update_connector_status(
     }
     conn = connection()
     upsert = _STATUS_UPSERT if evse_id is None else _EVSE_STATUS_UPSERT
-    conn.execute(upsert(conn.dialect.name), params)
+    conn.execute(upsert(conn.dialect.name), params, alone=True)

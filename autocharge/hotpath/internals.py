@@ -14,6 +14,8 @@ processors. That needs four things SQLAlchemy computes but does not document, an
   parameters of each execution, as SQLAlchemy's own execution does.
 - `compile(for_executemany=True)`, which SQLAlchemy's execution passes for many parameter sets: without it an INSERT
   compiled for PostgreSQL carries an implicit `RETURNING id` (for one row's primary key) that executemany discards.
+- `Pool._invalidate`: after the server dropped a connection, every connection of the pool as old is replaced at its
+  next checkout (pooled PostgreSQL connections are pinged only after sitting idle: autocharge/pgping.py).
 
 If an upgrade of SQLAlchemy renames or changes one of them, tests/hotpath/test_contract.py fails: it runs every
 prebuilt statement through the hot path and through SQLAlchemy and compares the SQL, the bound values and the rows.
@@ -47,3 +49,12 @@ def prefetched_defaults(compiled: sa.Compiled) -> dict:
 def is_bare_insert(statement) -> bool:
     """Tell whether a statement is an INSERT without VALUES of its own (its columns come from the parameters)."""
     return isinstance(statement, sa.Insert) and not statement._values
+
+
+def invalidate_pool(pool, pooled, exc: BaseException) -> None:
+    """Make the pool replace every connection as old as `pooled` (what SQLAlchemy does on a disconnect), this one now.
+
+    `Pool._invalidate`: SQLAlchemy's own statements call it when the server dropped their connection; the hot path's
+    run on the DBAPI connection, past the code that would.
+    """
+    pool._invalidate(pooled, exc)

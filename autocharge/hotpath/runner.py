@@ -6,17 +6,20 @@ transaction through the session costs ~270 us more than the SQL itself. So the h
 what it is good at (building and compiling the statement, the types' bind and result conversions, column defaults)
 and skips its per-execution machinery. What it reads of SQLAlchemy's internals is in internals.py.
 
-Which connection: when the ORM session of the current app context is mid-transaction (and always on PostgreSQL),
-the session's own connection after a flush, so a hot read sees what the session wrote and nothing waits on a
-second SQLite writer; otherwise, on SQLite, one connection per OS thread kept open. db.writing() commits either.
+Which connection: when the ORM session of the current app context is mid-transaction, the session's own connection
+after a flush, so a hot read sees what the session wrote and nothing waits on a second SQLite writer; otherwise, on
+SQLite, one connection per OS thread kept open; on PostgreSQL, a pooled connection in autocommit mode, given back after
+each read and held by a write from its first statement to its COMMIT, pipelined (_Autocommit: a frame's round trips
+were its cost there). db.writing() commits either.
 
 The one-writer rule: inside one db.writing(), no ORM write may follow a hot write. On SQLite the hot write may hold
 the write lock on the thread's own connection, and the session's flush would wait for it on another one (5 s, then
-"database is locked"), or commit apart from it. Tests and debug runs raise OneWriterViolation at such a flush
-(AUTOCHARGE_CHECK_ONE_WRITER, see check_one_writer()); PostgreSQL shares one connection, so there the check is what
-catches it. Production pays nothing: the listeners are not installed.
+"database is locked"), or commit apart from it; on PostgreSQL it would commit apart from it. Tests and debug runs
+raise OneWriterViolation at such a flush (AUTOCHARGE_CHECK_ONE_WRITER, see check_one_writer()). Production pays
+nothing: the listeners are not installed.
 """
 
+import contextlib
 import operator
 import weakref
 from collections import namedtuple
@@ -50,6 +53,11 @@ _hot_wrote: ContextVar[bool] = ContextVar("hot_wrote", default=False)
 # Group commit (group.py): the charger frame the current greenlet handles, and whether it is inside a grouped block.
 frame_var: ContextVar[Any] = ContextVar("grouped_frame", default=None)
 _grouped: ContextVar[int] = ContextVar("grouped_block", default=0)  # group.NOT_GROUPED, OPENED or JOINED
+# On PostgreSQL, the hot path's own connection holding this greenlet's open write (see _Autocommit).
+_pg_write: ContextVar["_Autocommit | None"] = ContextVar("pg_write", default=None)
+# On PostgreSQL, set by a write that ran alone in autocommit (run(alone=True)) until its db.writing() ends.
+_wrote_alone: ContextVar[bool] = ContextVar("wrote_alone", default=False)
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is not imported: SQLite runs without it)
 
 
 class OneWriterViolation(RuntimeError):
@@ -198,32 +206,164 @@ class Connection:
         self.pooled = pooled  # the pool's wrapper of a connection of our own (None: the session's)
         self.group = None  # the charger frames' transaction open on it, to be committed at once (group.py)
 
-    def execute(self, statement, params: dict | list | None = None) -> Result:
-        """Run a statement with one parameter set (or many: a list of dicts, no rows returned)."""
+    def execute(self, statement, params: dict | list | None = None, alone: bool = False) -> Result:
+        """Run a statement with one parameter set (or many: a list of dicts, no rows returned); see run() for alone."""
         many = isinstance(params, list)
         plan = compiled(statement, self.dialect, params[0] if many and params else params, many)
+        try:
+            result = self._run(plan, params, many, alone)
+        except self.dialect.loaded_dbapi.IntegrityError as exc:
+            raise sa.exc.IntegrityError(plan.sql, params, exc) from exc
+        if plan.writes:
+            self.wrote = True
+            if not _hot_wrote.get():
+                _hot_wrote.set(True)
+        return result
+
+    def _run(self, plan: _Compiled, params: dict | list | None, many: bool, _alone: bool = False) -> Result:
+        """Execute a compiled statement on the DBAPI connection and read its rows."""
         cursor = self.dbapi.cursor()
         try:
             if many:
                 cursor.executemany(plan.sql, [plan.parameters(p) for p in params])
-                rows = []
-            else:
-                cursor.execute(plan.sql, plan.parameters(params or {}))
-                rows = [plan.make_row(r) for r in cursor.fetchall()] if plan.row is not None else []
-            if plan.writes:
-                self.wrote = True
-                if not _hot_wrote.get():
-                    _hot_wrote.set(True)
+                return Result([], cursor.rowcount)
+            cursor.execute(plan.sql, plan.parameters(params or {}))
+            rows = [plan.make_row(r) for r in cursor.fetchall()] if plan.row is not None else []
             return Result(rows, cursor.rowcount)
-        except self.dialect.loaded_dbapi.IntegrityError as exc:
-            raise sa.exc.IntegrityError(plan.sql, params, exc) from exc
         finally:
             cursor.close()
 
 
-def run(statement, params: dict | list | None = None) -> Result:
-    """Run a prebuilt statement on the hot connection of the current app context."""
-    return connection().execute(statement, params)
+class _Later(Result):
+    """A pipelined write nobody has read yet: its row count is known once the pipeline syncs (asking syncs it)."""
+
+    __slots__ = ("_cursor", "_pipeline")
+
+    def __init__(self, cursor, pipeline):
+        """Hold the cursor the write was queued on and the pipeline that will bring its outcome."""
+        self._rows, self._cursor, self._pipeline = [], cursor, pipeline
+
+    @property
+    def rowcount(self) -> int:
+        """Return how many rows the write touched (a round trip, unless the pipeline already synced)."""
+        if self._cursor.rowcount < 0:
+            self._pipeline.sync()
+        return self._cursor.rowcount
+
+
+class _Autocommit(Connection):
+    """A pooled PostgreSQL connection of the hot path's own, in autocommit mode, between two frames' statements.
+
+    A read outside a write is one round trip (no BEGIN, no ROLLBACK, which would also drop psycopg's prepared
+    statements), and the connection goes back to the pool at once. A write opens a transaction in pipeline mode:
+    BEGIN travels with the first statement, a statement whose rows nobody reads waits to travel with the next one or
+    with COMMIT (commit()), and the connection stays this greenlet's until the write ends.
+    """
+
+    __slots__ = ("engine", "pipeline", "piped")
+
+    def __init__(self, engine: sa.Engine):
+        """Check a connection out of the engine's pool and put it in autocommit mode."""
+        pooled = engine.raw_connection()
+        super().__init__(pooled.dbapi_connection, engine.dialect, pooled)
+        self.engine, self.pipeline, self.piped = engine, None, None
+        self.dbapi.autocommit = True
+
+    def _run(self, plan: _Compiled, params: dict | list | None, many: bool, alone: bool = False) -> Result:
+        """Run a read, or a write alone, in autocommit and give the connection back; run any other write in this
+        greenlet's open write."""
+        if self.pooled is None:
+            raise RuntimeError("a hot connection used after it went back to the pool: call connection() again")
+        if plan.writes and _wrote_alone.get():
+            raise OneWriterViolation("a hot write after one that ran alone (committed) inside one db.writing()")
+        if self.pipeline is None and (alone or not plan.writes):
+            try:
+                result = self._guarded(super()._run, plan, params, many)
+            finally:
+                self.checkin()
+            if plan.writes:
+                _wrote_alone.set(True)
+            return result
+        if self.pipeline is None:
+            _pg_write.set(self)  # from here until COMMIT or ROLLBACK, this greenlet's statements come here
+            self._guarded(self._begin)
+        return self._guarded(self._pipelined, plan, params, many)
+
+    def _begin(self) -> None:
+        """Enter pipeline mode and queue BEGIN: it travels with the write's first statement."""
+        self.pipeline = self.dbapi.pipeline()  # psycopg's context manager: entered here, left in _leave_pipeline()
+        self.piped = self.pipeline.__enter__()
+        self.dbapi.cursor().execute("BEGIN")
+
+    def _pipelined(self, plan: _Compiled, params: dict | list | None, many: bool) -> Result:
+        """Queue a statement in the open write; wait for its rows only if it returns some."""
+        cursor = self.dbapi.cursor()
+        if many:
+            cursor.executemany(plan.sql, [plan.parameters(p) for p in params])
+        else:
+            cursor.execute(plan.sql, plan.parameters(params or {}))
+        if plan.row is None:
+            return _Later(cursor, self.piped)
+        return Result([plan.make_row(r) for r in cursor.fetchall()], cursor.rowcount)
+
+    def _guarded(self, run, *args):
+        """Call `run`; when the server dropped the connection, make the pool replace its connections."""
+        try:
+            return run(*args)
+        except self.dialect.loaded_dbapi.OperationalError as exc:
+            if self.dbapi.closed:
+                internals.invalidate_pool(self.engine.pool, self.pooled, exc)
+            raise
+
+    def commit(self) -> None:
+        """Send COMMIT with what the write queued (one round trip); raise what any of it raised."""
+        try:
+            self.dbapi.cursor().execute("COMMIT")
+            self._guarded(self._leave_pipeline)
+        except self.dialect.loaded_dbapi.IntegrityError as exc:
+            raise sa.exc.IntegrityError("COMMIT", None, exc) from exc
+        self.checkin()
+
+    def rollback(self) -> None:
+        """Discard the write: leave pipeline mode (its errors are the write's, already raised) and ROLLBACK."""
+        try:
+            if self.pipeline is not None:
+                with contextlib.suppress(self.dialect.loaded_dbapi.Error):
+                    self._leave_pipeline()
+            if not self.dbapi.closed:
+                self.dbapi.rollback()
+        finally:
+            self.checkin()
+
+    def _leave_pipeline(self) -> None:
+        """Leave pipeline mode: sync, fetch every queued result, raise the first error among them."""
+        pipeline, self.pipeline, self.piped = self.pipeline, None, None
+        pipeline.__exit__(None, None, None)
+
+    def checkin(self) -> None:
+        """Give the connection back to the pool in the mode the ORM expects (a no-op if it was)."""
+        if self.pooled is None:
+            return
+        if _pg_write.get() is self:
+            _pg_write.set(None)
+        pooled, self.pooled = self.pooled, None
+        if not self.dbapi.closed and self.dbapi.pgconn.transaction_status == _IDLE:
+            self.dbapi.autocommit = False
+        pooled.close()  # the pool's reset-on-return ROLLBACK costs nothing on an idle connection
+
+
+def run(statement, params: dict | list | None = None, alone: bool = False) -> Result:
+    """Run a prebuilt statement on the hot connection of the current app context.
+
+    `alone`: the write is all that its db.writing() writes, so on PostgreSQL it runs in autocommit when no write is
+    open (one round trip: no BEGIN, no COMMIT); a hot write after it in the same db.writing() raises OneWriterViolation.
+    """
+    return connection().execute(statement, params, alone)
+
+
+def dialect_name() -> str:
+    """Return the name of the current app's database dialect ("sqlite", "postgresql")."""
+    return _engine().dialect.name
 
 
 def _engine() -> sa.Engine:
@@ -240,7 +380,7 @@ def connection() -> Connection:
     """Return the hot connection of the current app context (see the module's docstring)."""
     engine = _engine()
     if engine.dialect.name != "sqlite":
-        return _shared(db.session())
+        return _postgresql(engine)
     own = _current_own(engine)
     if own is not None:
         if own.wrote or _grouped.get():  # this write's later statements stay on the connection holding the lock
@@ -254,10 +394,19 @@ def connection() -> Connection:
     return own or _own(engine)
 
 
+def _postgresql(engine) -> Connection:
+    """Return the hot connection on PostgreSQL: this greenlet's open write, else the session's if it is in a
+    transaction (the hot statements join it), else a pooled connection in autocommit mode (_Autocommit)."""
+    own = _pg_write.get()
+    if own is not None:
+        return own
+    if db.session.registry.has() and db.session().in_transaction():
+        return _shared(db.session())
+    return _Autocommit(engine)
+
+
 def _shared(session) -> Connection:
     """Return the session's own connection, flushed so a read sees what the session wrote."""
-    # PostgreSQL always comes here: a connection of our own would hold a transaction open between reads
-    # (blocking TRUNCATE and migrations), and its round trips cost more than the session adds.
     if session.new or session.dirty or session.deleted:
         session.flush()
     shared = session.connection()
@@ -320,6 +469,10 @@ def _close_own(engine) -> None:
 
 def commit() -> None:
     """Commit what this thread's own hot connection wrote (the session's is committed by the session)."""
+    pg = _pg_write.get()
+    if pg is not None:
+        pg.commit()
+        return
     own = _current_own()
     if own is not None and own.wrote:
         own.dbapi.commit()
@@ -328,6 +481,10 @@ def commit() -> None:
 
 def rollback() -> None:
     """Roll back this thread's own hot connection."""
+    pg = _pg_write.get()
+    if pg is not None:
+        pg.rollback()
+        return
     own = _current_own()
     if own is not None and own.wrote:
         own.dbapi.rollback()
@@ -338,6 +495,8 @@ def end_write() -> None:
     """Forget the hot write of a db.writing() that ended (committed or rolled back)."""
     if _hot_wrote.get():
         _hot_wrote.set(False)
+    if _wrote_alone.get():
+        _wrote_alone.set(False)
 
 
 def release(_exc=None) -> None:

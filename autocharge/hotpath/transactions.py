@@ -10,8 +10,10 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..db import utcnow
 from ..models import MeterSample, RemoteStart, Transaction
 from ..models.statuses import TransactionStatus
+from . import runner
 from .runner import connection, prebuilt, prebuilt_per_dialect, run
 
 ROW = (
@@ -152,6 +154,58 @@ _LINK_REMOTE = prebuilt(
 )
 
 
+# The readings of a meter values message in the statement that records its register (PostgreSQL: one round trip, so
+# the write needs no BEGIN and COMMIT): the samples travel as arrays, and are inserted only for the transaction the
+# statement finds. SQLite runs the register's statement, then the sample insert.
+_SAMPLE_COLUMNS = {"timestamp": sa.DateTime, "energy_wh": sa.Float, "power_w": sa.Float, "soc": sa.Float}
+_NOW = sa.bindparam("p_now", type_=sa.DateTime)  # with a CTE, SQLAlchemy computes no onupdate: updated_at is given
+
+
+def _readings():
+    """Return the samples given as arrays (PostgreSQL's unnest), as a FROM of the sample columns."""
+    arrays = [sa.bindparam(f"p_{name}s", type_=postgresql.ARRAY(kind)) for name, kind in _SAMPLE_COLUMNS.items()]
+    return sa.func.unnest(*arrays).table_valued(*_SAMPLE_COLUMNS).render_derived(name="s")
+
+
+def _insert_readings(select):
+    """Return a CTE inserting the rows of `select` (transaction id, then the sample columns), retries skipped."""
+    insert = postgresql.insert(MeterSample).from_select(["transaction_id", *_SAMPLE_COLUMNS], select)
+    return insert.on_conflict_do_nothing(index_elements=["transaction_id", "timestamp"]).cte("samples")
+
+
+def _readings_by_id(dialect_name: str):
+    """Return record_register_by_id's UPDATE, on PostgreSQL with the samples' insert."""
+    if dialect_name != "postgresql":
+        return _RECORD_BY_ID
+    found = sa.exists().where(
+        Transaction.id == sa.bindparam("p_tx"), Transaction.charger_id == sa.bindparam("p_charger")
+    )
+    src = _readings()
+    rows = sa.select(sa.bindparam("p_tx", type_=sa.Integer), *[src.c[name] for name in _SAMPLE_COLUMNS]).where(found)
+    return _RECORD_BY_ID.values(updated_at=_NOW).add_cte(_insert_readings(rows))
+
+
+def _readings_by_key(dialect_name: str):
+    """Return record_register_by_key's UPDATE, on PostgreSQL with the samples' insert (if it has a start reading)."""
+    if dialect_name != "postgresql":
+        return _RECORD_BY_KEY
+    src = _readings()
+    rows = (
+        sa.select(Transaction.id, *[src.c[name] for name in _SAMPLE_COLUMNS])
+        .join(src, sa.true())
+        .where(
+            Transaction.charger_id == sa.bindparam("p_charger"),
+            Transaction.dedupe_key == sa.bindparam("p_key"),
+            sa.or_(Transaction.meter_start != 0, Transaction.energy_wh != 0),
+        )
+    )
+    return _RECORD_BY_KEY.values(updated_at=_NOW).add_cte(_insert_readings(rows))
+
+
+_READINGS_BY_ID = prebuilt_per_dialect("transactions.record_readings_by_id", _readings_by_id)
+_READINGS_BY_KEY = prebuilt_per_dialect("transactions.record_readings_by_key", _readings_by_key)
+
+
 def _samples_insert(dialect_name: str):
     """Return the INSERT of meter samples that skips those a retried message already stored, for one dialect."""
     insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(MeterSample)
@@ -202,6 +256,42 @@ def record_register_by_key(charger_id: int, dedupe_key: str, register: int | Non
     """Raise the energy of the transaction with this key (if it has a start reading); return (id, meter_start,
     energy_wh) as they were before, or None when the charger has no such transaction."""
     return run(_RECORD_BY_KEY, {"p_charger": charger_id, "p_key": dedupe_key, "p_register": register}).first()
+
+
+def record_readings_by_id(charger_id: int, tx_id: int, register: int | None, samples: Iterable[Reading]) -> bool:
+    """Do record_register_by_id, then store the samples if the transaction is the charger's; tell whether it was.
+
+    On PostgreSQL one statement, run alone: it must be all that its db.writing() writes (see runner.run).
+    """
+    samples = list(samples)
+    if runner.dialect_name() != "postgresql":
+        if not record_register_by_id(charger_id, tx_id, register):
+            return False
+        insert_samples(tx_id, samples)
+        return True
+    params = {"p_tx": tx_id, "p_charger": charger_id, "p_register": register, "p_now": utcnow(), **_arrays(samples)}
+    return run(_READINGS_BY_ID("postgresql"), params, alone=True).first() is not None
+
+
+def record_readings_by_key(charger_id: int, dedupe_key: str, register: int | None, samples: Iterable[Reading]):
+    """Do record_register_by_key, then store the samples if the transaction has a start reading; return its row.
+
+    On PostgreSQL one statement, run alone: it must be all that its db.writing() writes (see runner.run).
+    """
+    samples = list(samples)
+    if runner.dialect_name() != "postgresql":
+        row = record_register_by_key(charger_id, dedupe_key, register)
+        if row is not None and (row.meter_start or row.energy_wh):
+            insert_samples(row.id, samples)
+        return row
+    params = {"p_charger": charger_id, "p_key": dedupe_key, "p_register": register, "p_now": utcnow()}
+    params.update(_arrays(samples))
+    return run(_READINGS_BY_KEY("postgresql"), params, alone=True).first()
+
+
+def _arrays(samples: list[Reading]) -> dict:
+    """Return the samples as one array parameter per column (the readings statements' unnest)."""
+    return {f"p_{name}s": [getattr(s, name) for s in samples] for name in _SAMPLE_COLUMNS}
 
 
 def raise_energy(tx_id: int, energy_wh: int) -> None:

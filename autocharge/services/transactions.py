@@ -133,9 +133,9 @@ def add_samples(
         if not is_record_id(transaction_id):
             return False
         energy = last_energy(samples)
-        if not hot.record_register_by_id(charger_id, transaction_id, round(energy) if energy is not None else None):
+        register = round(energy) if energy is not None else None
+        if not hot.record_readings_by_id(charger_id, transaction_id, register, samples):
             return False
-        hot.insert_samples(transaction_id, samples)
     return True
 
 
@@ -189,12 +189,11 @@ def _event_owner(charger_id: int, event: TxEvent, stored) -> tuple[str | None, A
 def _record_periodic(charger_id: int, event: TxEvent) -> bool:
     """Store the periodic meter values of a known transaction (the hot path); tell whether it was one."""
     energy = last_energy(event.samples)
+    register = round(energy) if energy is not None else None
     with writing():
-        row = hot.record_register_by_key(charger_id, event.ocpp_tx_id, round(energy) if energy is not None else None)
-        if row is None or not (row.meter_start or row.energy_wh):
-            return False  # a new transaction, or its start reading is still to come: the plan decides
-        hot.insert_samples(row.id, event.samples)
-    return True
+        row = hot.record_readings_by_key(charger_id, event.ocpp_tx_id, register, event.samples)
+    # None: a new transaction; no start reading yet (its samples were not stored either): the plan decides.
+    return row is not None and bool(row.meter_start or row.energy_wh)
 
 
 def _apply_event(charger_id: int, event: TxEvent, stored, owner: AuthResult | None) -> tuple[int, bool]:

@@ -92,6 +92,9 @@ SAMPLES = [  # the first is stored already (a retry): skipped
     {"transaction_id": 1, "timestamp": T1, "energy_wh": 1750.5, "power_w": 7200.25, "soc": 41.0},
     {"transaction_id": 1, "timestamp": T1 + timedelta(seconds=1), "energy_wh": None, "power_w": 7100.0, "soc": None},
 ]
+READINGS = {  # SAMPLES as the readings statements take them: one array per column
+    f"p_{name}s": [sample[name] for sample in SAMPLES] for name in ("timestamp", "energy_wh", "power_w", "soc")
+}
 
 CASES: dict[str, list[Case]] = {
     "chargers.boot": [
@@ -201,6 +204,24 @@ CASES: dict[str, list[Case]] = {
     ],
     "transactions.record_register_by_key": [
         Case({"p_charger": 1, "p_key": "1|TAG1|2024-05-01T10:00:00Z", "p_register": 2000}, ("transaction",))
+    ],
+    # On PostgreSQL the register's UPDATE with the samples' insert (arrays); on SQLite the UPDATE alone.
+    "transactions.record_readings_by_id": [
+        Case({"p_tx": 1, "p_charger": 1, "p_register": 1800, "p_now": T1, **READINGS}, ("transaction", "meter_sample")),
+        Case(
+            {"p_tx": 1, "p_charger": 2, "p_register": 1800, "p_now": T1, **READINGS}, ("meter_sample",), changes=False
+        ),
+    ],
+    "transactions.record_readings_by_key": [
+        Case(
+            {"p_charger": 1, "p_key": "1|TAG1|2024-05-01T10:00:00Z", "p_register": 2000, "p_now": T1, **READINGS},
+            ("transaction", "meter_sample"),
+        ),
+        Case(
+            {"p_charger": 2, "p_key": "tx-evse", "p_register": 2000, "p_now": T1, **READINGS},
+            ("meter_sample",),
+            changes=False,
+        ),
     ],
     "transactions.raise_energy": [Case({"tx_id": 1, "energy": 900}, ("transaction",))],
     "transactions.set_owner": [Case(OWNER, ("transaction",))],
@@ -315,6 +336,8 @@ class _RecordingCursor:
 def _through_hot_path(statement, case: Case) -> Outcome:
     """Run a case through the hot path, record it and roll it back."""
     sent: list = []
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection()  # the hot path joins the session's transaction (not autocommit): the case rolls back
     conn = runner.connection()
     _restart_ids(case.tables, conn.dbapi)
     recording = runner.Connection(_Recording(conn.dbapi, sent), conn.dialect)

@@ -1,0 +1,131 @@
+"""The hot path's own PostgreSQL connection: reads in autocommit, a write pipelined from BEGIN to COMMIT."""
+
+import pytest
+import sqlalchemy as sa
+
+from autocharge.db import utcnow, writing
+from autocharge.extensions import db
+from autocharge.hotpath import chargers as hot_chargers
+from autocharge.hotpath import runner
+from autocharge.hotpath import transactions as hot
+from autocharge.models import Charger, MeterSample, Transaction
+from autocharge.services.transactions import Sample
+
+T0 = utcnow().replace(microsecond=0)
+
+
+@pytest.fixture
+def pg_app(pg_database_url):
+    """Return an app on the PostgreSQL test database with CP-1 online on socket-1 and one running transaction."""
+    from conftest import make_app
+
+    app = make_app(pg_database_url)
+    with app.app_context():
+        db.session.add(Charger(charge_box_id="CP-1", online=True, connection_id="socket-1"))
+        db.session.flush()
+        db.session.add(Transaction(charger_id=1, dedupe_key="k1", start_time=T0, meter_start=1000))
+        db.session.commit()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _stored():
+    """Return the transaction's (status, energy) and how many samples exist, read through the ORM."""
+    try:
+        tx = db.session.execute(sa.select(Transaction.status, Transaction.energy_wh)).one()
+        return tuple(tx), db.session.scalar(sa.select(sa.func.count()).select_from(MeterSample))
+    finally:
+        db.session.remove()
+
+
+def test_a_read_holds_no_connection_and_no_transaction(pg_app):
+    with pg_app.app_context():
+        assert hot.find_by_key(1, "k1").meter_start == 1000
+        assert db.engine.pool.checkedout() == 0
+        assert not db.session.registry.has()  # no ORM session was needed either
+
+
+def test_a_write_is_committed_once_its_block_ends(pg_app):
+    with pg_app.app_context():
+        with writing():
+            assert hot.record_register_by_id(1, 1, 1500)
+            hot.insert_samples(1, [Sample(T0, energy_wh=1500.0)])
+            assert db.engine.pool.checkedout() == 1  # the write holds its connection until COMMIT
+        assert db.engine.pool.checkedout() == 0
+        assert _stored() == (("active", 500), 1)
+
+
+def test_a_statement_failing_at_commit_leaves_nothing_half_written(pg_app):
+    with pg_app.app_context():
+        # The energy update's rows are read at once; the samples travel with COMMIT, and one names no transaction.
+        with pytest.raises(sa.exc.IntegrityError), writing():
+            assert hot.record_register_by_id(1, 1, 1500)
+            hot.insert_samples(1, [Sample(T0, energy_wh=1500.0)])
+            hot.insert_samples(999, [Sample(T0, energy_wh=1.0)])
+        assert _stored() == (("active", 0), 0)
+        # The connection went back to the pool usable, and in the mode the ORM expects (not autocommit).
+        with writing() as session:
+            session.execute(sa.update(Transaction).values(energy_wh=7))
+            conn = session.connection().connection.dbapi_connection
+            assert conn.autocommit is False
+            session.rollback()
+        assert _stored() == (("active", 0), 0)
+
+
+def test_an_error_inside_the_block_rolls_the_write_back(pg_app):
+    with pg_app.app_context():
+        with pytest.raises(RuntimeError), writing():
+            hot.complete(1, T0, 2000, 1000, "Local")
+            raise RuntimeError("the service failed after its first write")
+        assert _stored() == (("active", 0), 0)
+        assert db.engine.pool.checkedout() == 0
+
+
+def test_a_pipelined_write_tells_how_many_rows_it_changed(pg_app):
+    offline = runner.PREBUILT["chargers.disconnected"]("postgresql")
+    with pg_app.app_context():
+        with writing():
+            hot.complete(1, T0, 2000, 1000, "Local")  # opens the write: what follows is queued with it
+            assert runner.run(offline, {"charger_id": 1, "p_connection": "socket-old", "now": T0}).rowcount == 0
+            assert runner.run(offline, {"charger_id": 1, "p_connection": "socket-1", "now": T0}).rowcount == 1
+        online = db.session.scalar(sa.select(Charger.online))
+        db.session.remove()
+        assert online is False
+        assert _stored() == (("completed", 1000), 0)
+
+
+def test_a_write_run_alone_is_one_statement_in_autocommit(pg_app):
+    with pg_app.app_context():
+        with writing():
+            assert hot.record_readings_by_id(1, 1, 1500, [Sample(T0, energy_wh=1500.0)])
+            assert db.engine.pool.checkedout() == 0  # committed already: no transaction held open
+        assert _stored() == (("active", 500), 1)
+        with writing():  # a retry: the sample is there, the energy does not go back
+            assert hot.record_readings_by_id(1, 1, 1200, [Sample(T0, energy_wh=1200.0)])
+        assert _stored() == (("active", 500), 1)
+        with writing():  # another charger's transaction: nothing stored
+            assert not hot.record_readings_by_id(2, 1, 1800, [Sample(T0.replace(year=2030), energy_wh=1800.0)])
+        assert _stored() == (("active", 500), 1)
+
+
+def test_no_hot_write_may_follow_one_run_alone(pg_app):
+    with pg_app.app_context():
+        with pytest.raises(runner.OneWriterViolation), writing():
+            hot_chargers.disconnected(1, "socket-1", T0)  # alone: committed at once
+            hot.complete(1, T0, 2000, 1000, "Local")  # would commit apart from it: refused
+        assert _stored() == (("active", 0), 0)
+        with writing():  # the next write starts afresh
+            hot.complete(1, T0, 2000, 1000, "Local")
+        assert _stored() == (("completed", 1000), 0)
+
+
+def test_hot_statements_join_the_session_s_open_transaction(pg_app):
+    with pg_app.app_context():
+        with writing() as session:
+            session.execute(sa.update(Transaction).values(meter_start=900))  # the ORM first, then the hot path
+            assert hot.find_by_id(1, 1).meter_start == 900  # sees the session's own write
+            assert isinstance(runner.connection(), runner.Connection)
+            assert db.engine.pool.checkedout() == 1
+        assert hot.find_by_id(1, 1).meter_start == 900
