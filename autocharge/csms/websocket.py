@@ -79,7 +79,7 @@ class OcppWebSocket(WebSocket):
         return header.unmask_payload(payload) if header.mask else payload
 
     def send(self, message, binary=None):
-        """Send a message in one frame (gevent-websocket's send, its header packed in one step)."""
+        """Send a message in one frame (gevent-websocket's send, its header packed in one step, one system call)."""
         if self.closed:
             raise WebSocketError("Socket is already closed.")
         if isinstance(message, str) and not binary:
@@ -93,8 +93,13 @@ class OcppWebSocket(WebSocket):
             header = struct.pack("!BBH", first, 126, size)
         else:
             header = struct.pack("!BBQ", first, 127, size)
+        frame = header + data
         try:
-            self.raw_write(header + data)
+            # One send() nearly always takes a whole frame; gevent's sendall would first ask the kernel for the
+            # socket's buffer size (a system call per frame).
+            sent = self.handler.socket.send(frame)
+            if sent < len(frame):
+                self.handler.socket.sendall(memoryview(frame)[sent:])
         except OSError:
             raise WebSocketError("Socket is dead.") from None
 

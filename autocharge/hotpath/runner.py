@@ -114,9 +114,10 @@ class _Compiled:
         self.fixed = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
         self.convert = {}
         for name, bind in binds.items():
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            impl = bind.type.dialect_impl(dialect)
+            process = impl.bind_processor(dialect)
             if process is not None:
-                self.convert[name] = process
+                self.convert[name] = internals.datetime_binder(impl, process)
         # Python-side column defaults and onupdates that SQLAlchemy's execution context would otherwise fill in.
         self.defaults = internals.prefetched_defaults(compiled)
         columns = list(_returned_columns(statement))
