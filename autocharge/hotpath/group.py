@@ -1,12 +1,13 @@
 """Group commit on SQLite: the charger frames of one loop turn share one transaction and one commit.
 
 A commit is most of a frame's database cost (~40 us, and each one writes its pages to the WAL again), while a busy
-process handles dozens of frames per turn of the gevent loop. So inside a charger frame (frame() below), a
-db.writing() on SQLite does not commit: it runs in a savepoint of a transaction left open on the OS thread's hot
-connection, and the first frame to open that transaction schedules its commit for the loop's next turn, after every
-frame that was ready in this one has had its go. A frame's answer is sent only once the transaction holding what it
+process handles dozens of frames per turn of the gevent loop. So inside a charger frame (start_frame() below), a
+db.writing() on SQLite does not commit: it joins a transaction left open on the OS thread's hot connection (in a
+savepoint, unless it opened it), and the block that opens that transaction schedules its commit for the loop's next
+turn, after every frame that was ready in this one has had its go. A frame's answer is sent only once the transaction holding what it
 wrote or read is committed (settled()); if the commit fails, the frames of the group are answered InternalError, and
-nothing of them is stored. A frame that failed rolls back to its savepoint: the others keep their writes.
+nothing of them is stored. A block that failed rolls back to its savepoint (or, if it opened the transaction, the
+transaction, which held nothing else): the others keep their writes.
 
 What keeps this safe:
 - SQLite calls never yield, so only one frame at a time is inside the open transaction, and db.writing()'s write
