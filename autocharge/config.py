@@ -19,6 +19,8 @@ DEFAULTS = {
     "AUTOCHARGE_COMMAND_TIMEOUT": 15.0,
     "AUTOCHARGE_PAIRING_TIMEOUT": 180,
     "AUTOCHARGE_PAIRING_POLL_SECONDS": 1.0,
+    # Screens that refresh themselves (Home, Chargers, a charger, a running session) wait their interval times this.
+    "AUTOCHARGE_REFRESH_SCALE": 1.0,
     "AUTOCHARGE_LAST_SEEN_EVERY": 5.0,  # seconds between last-seen writes per charger
     # Per charger: frames read at once after a quiet spell, then frames per second (0: no pacing). A real
     # charger waits for each answer, so even its backlog after a reconnect stays within these.

@@ -1,6 +1,6 @@
 """What every screen shares: the Home screen, error pages, template filters and helpers."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -29,6 +29,12 @@ def _install_filters(state) -> None:
     """Give every template the shared filters, and can(role) (a global, so imported macros see it too)."""
     state.app.jinja_env.filters.update(FILTERS)
     state.app.jinja_env.globals["can"] = can
+    state.app.jinja_env.globals["refresh"] = refresh
+
+
+def refresh(seconds: float) -> str:
+    """Return a self-refreshing screen's interval for htmx ("2000ms" for 2 s), scaled by AUTOCHARGE_REFRESH_SCALE."""
+    return f"{round(seconds * current_app.config['AUTOCHARGE_REFRESH_SCALE'] * 1000)}ms"
 
 
 @bp.app_context_processor

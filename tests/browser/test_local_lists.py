@@ -8,13 +8,15 @@ from autocharge.services import chargers, users, vehicles
 from autocharge.services.identifiers import Identifier
 from autocharge.simulator import Simulator
 
+from .conftest import REFRESH
+
 VID = "001A2B3C4D5E"
 
 
 @pytest.fixture
 def server(sqlite_app, sqlite_url, live_server_factory):
     """Return the real server, looking for local lists to sync every half second."""
-    return live_server_factory(sqlite_url, AUTOCHARGE_LOCAL_LIST_RETRY_SECONDS=0.5)
+    return live_server_factory(sqlite_url, AUTOCHARGE_LOCAL_LIST_RETRY_SECONDS=0.5, **REFRESH)
 
 
 @pytest.fixture

@@ -52,8 +52,15 @@ def test_list_shows_charger_facts_and_polls_its_rows(logged_in, charger):
     ):
         assert text in html
     assert "0 · Available" not in html  # connector 0 is the charger itself
-    assert 'hx-get="/chargers/" hx-trigger="every 2s"' in html
+    assert 'hx-get="/chargers/" hx-trigger="every 2000ms"' in html
     assert "HX-Request" in page.headers["Vary"]
+
+
+def test_refresh_scale_stretches_every_screen_refresh(app, logged_in, charger):
+    app.config["AUTOCHARGE_REFRESH_SCALE"] = 2.5
+    assert 'hx-get="/chargers/" hx-trigger="every 5000ms"' in logged_in.client.get("/chargers/").get_data(as_text=True)
+    detail = logged_in.client.get(f"/chargers/{charger}").get_data(as_text=True)
+    assert 'hx-trigger="every 5000ms"' in detail and 'hx-trigger="every 25000ms"' in detail  # status, events
 
 
 ROWS_POLL = {"HX-Request": "true", "HX-Target": "charger-rows"}

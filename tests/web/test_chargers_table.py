@@ -126,7 +126,7 @@ def test_pages_carry_the_filters_and_the_refresh_asks_for_the_same_page(logged_i
     html = get(logged_in.client, "/chargers/?q=a&connection=online&per_page=1&page=2")
     assert boxes(html) == ["EAS-001"] and "2–2 of 3 chargers" in html
     assert 'href="/chargers/?q=a&amp;connection=online&amp;per_page=1&amp;page=3"' in html
-    assert 'hx-get="/chargers/?q=a&amp;connection=online&amp;per_page=1&amp;page=2" hx-trigger="every 2s"' in html
+    assert 'hx-get="/chargers/?q=a&amp;connection=online&amp;per_page=1&amp;page=2" hx-trigger="every 2000ms"' in html
     rows = get(logged_in.client, "/chargers/?q=a&connection=online&per_page=1&page=2", **ROWS_POLL)
     assert rows.lstrip().startswith("<tr") and boxes(rows) == ["EAS-001"] and "chargers" not in rows.split("<tr")[0]
 

@@ -196,7 +196,7 @@ def test_htmx_poll_gets_only_the_figures_partial(logged_in, fleet):
     assert partial.status_code == 200 and "HX-Request" in partial.headers["Vary"]
     assert "<html" not in html
     assert re.search(
-        r'<div id="figures" hx-get="/" hx-trigger="every \d+s" hx-ext="morph" hx-swap="morph:outerHTML">', html
+        r'<div id="figures" hx-get="/" hx-trigger="every \d+ms" hx-ext="morph" hx-swap="morph:outerHTML">', html
     )
     assert figures_on(html) == figures_on(page.get_data(as_text=True))
 

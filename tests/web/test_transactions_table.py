@@ -197,7 +197,7 @@ def test_active_detail_polls_until_completed(app, logged_in, fleet):  # noqa: F8
 
     tx = fleet.tx[6]
     live = get(logged_in.client, f"/transactions/{tx}/live")
-    assert f'hx-get="/transactions/{tx}/live" hx-trigger="every 3s" hx-ext="morph" hx-swap="morph"' in live
+    assert f'hx-get="/transactions/{tx}/live" hx-trigger="every 3000ms" hx-ext="morph" hx-swap="morph"' in live
     assert "updating live" in live
     with app.app_context(), writing() as session:
         row = session.get(Transaction, tx)
