@@ -34,7 +34,7 @@ class Flood:
     """
 
     CHUNK = 2_000
-    AHEAD = 10_000  # unanswered frames at most, sending until stop(): about 1-2 s of the server's work
+    AHEAD = 5_000  # unanswered frames at most, sending until stop(): about 0.5-1.5 s of the server's work
 
     def __init__(self, client: RawCharger, count: int | None = None):
         self.client, self.count, self.answers = client, count, []
