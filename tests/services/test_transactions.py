@@ -149,7 +149,9 @@ def test_get_and_the_stop_of_one_of_two(charger, driver):
     assert transactions.get(first).status == "completed"
     assert transactions.get(second).status == "active"
     newest_first = sa.select(Transaction.id).where(Transaction.charger_id == charger, Transaction.user_id == driver)
-    assert db.session.scalars(newest_first.order_by(Transaction.start_time.desc())).all() == [second, first]
+    # Both started at T0: the id breaks the tie, as the Transactions table does (PostgreSQL gives ties in any order).
+    newest_first = newest_first.order_by(Transaction.start_time.desc(), Transaction.id.desc())
+    assert db.session.scalars(newest_first).all() == [second, first]
     with pytest.raises(NotFound):
         transactions.get(4242)
 
