@@ -9,6 +9,7 @@ while this process listens, fast where it cannot (SQLite, or a process that is n
 
 import logging
 import time
+import weakref
 from datetime import timedelta
 
 import gevent
@@ -31,7 +32,9 @@ SAFETY_POLL_SECONDS = 3.0  # with wake-ups: only rows whose wake-up was lost wai
 GRACE_SECONDS = 2.0  # the owning process's time to store an outcome that came just before the deadline
 FORGET_AFTER = timedelta(hours=1)  # rows nobody waits for (fire-and-forget) are deleted this long after
 _started: set[int] = set()
-_posted = Event()  # set by a wake-up: commands were posted, maybe for this process's chargers
+# Set by a wake-up: commands were posted, maybe for this process's chargers. One per hub: an Event belongs to the hub
+# (OS thread) that first waits on it, and tests run servers in threads of their own beside the main one.
+_posted_in: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _waiters: dict[int, Event] = {}  # command id -> set by the wake-up telling its outcome is stored
 
 _PENDING = (
@@ -128,8 +131,9 @@ def _poll_forever(app: Flask) -> None:
     """Claim and run the commands posted for this process's chargers, forever."""
     next_cleanup = quiet_until = 0.0
     while True:
-        _posted.wait(_poll_seconds())
-        _posted.clear()
+        posted = _posted()
+        posted.wait(_poll_seconds())
+        posted.clear()
         try:
             with app.app_context():
                 jobs = _claim()
@@ -187,9 +191,18 @@ def _poll_seconds() -> float:
     return SAFETY_POLL_SECONDS if wakeup.listening() else POLL_SECONDS
 
 
+def _posted() -> Event:
+    """Return the wake-up event of the poller in this OS thread's hub."""
+    hub = gevent.get_hub()
+    event = _posted_in.get(hub)
+    if event is None:
+        event = _posted_in[hub] = Event()
+    return event
+
+
 def _on_posted(_argument: str) -> None:
     """Wake the poller: commands were posted (or wake-ups may have been missed)."""
-    _posted.set()
+    _posted().set()
 
 
 def _on_outcome(argument: str) -> None:

@@ -18,7 +18,7 @@ import websocket
 from conftest import free_port, make_app
 from gevent.pywsgi import WSGIServer
 
-from autocharge.csms import registry
+from autocharge.csms import outbox, registry
 from autocharge.csms.transport import OcppHandler
 from autocharge.extensions import db
 from autocharge.models import RemoteStart, Transaction
@@ -343,3 +343,21 @@ def test_frames_sent_are_json_calls(server, raw, charger, version):
     result = server.run(lambda: commands.clear_cache(charger))
     helper.join(5)
     assert (result.status, result.accepted, result.message) == ("Rejected", False, "CP-1 rejected the cache clearing.")
+
+
+def test_each_hub_waits_on_a_wake_up_event_of_its_own():
+    # The command poller of a server thread (ServerThread above) waits beside the main thread's: a gevent Event shared
+    # between two hubs raised InvalidThreadUseError in the second and killed its poller.
+    outbox._posted().wait(0.001)
+    errors = []
+
+    def other_hub():
+        try:
+            outbox._posted().wait(0.001)
+        except Exception as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=other_hub)
+    thread.start()
+    thread.join(5)
+    assert not errors
