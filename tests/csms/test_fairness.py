@@ -29,8 +29,8 @@ class Flood:
     """A charger that pipelines frames as fast as TCP takes them, then garbage; answers are read in a thread.
 
     With a count it sends that many frames at once; without, it sends until stop(), keeping the server a backlog
-    ahead (so the flood lasts as long as the test needs, on a fast machine or a loaded one). Frames are encoded a chunk at a time ahead of sending: a Python loop of
-    send() calls would be the bottleneck, not the server.
+    ahead (so the flood lasts as long as the test needs, on a fast machine or a loaded one). Frames are encoded ahead
+    of sending, a chunk at a time: a Python loop of send() calls would be the bottleneck, not the server.
     """
 
     CHUNK = 2_000
@@ -67,12 +67,13 @@ class Flood:
         if self.count is not None:
             sock.sendall(self._encoded(0, self.count))
             sent = self.count
-        while self.count is None and not self.stopping.is_set():
-            if sent - len(self.answers) > self.AHEAD:  # the server is busy enough: a deeper backlog only drains longer
-                time.sleep(0.001)
-                continue
-            sock.sendall(self._encoded(sent, self.CHUNK))
-            sent += self.CHUNK
+        else:
+            while not self.stopping.is_set():
+                if sent - len(self.answers) > self.AHEAD:  # busy enough: a deeper backlog only drains longer
+                    time.sleep(0.001)
+                    continue
+                sock.sendall(self._encoded(sent, self.CHUNK))
+                sent += self.CHUNK
         self.total = sent  # before the garbage goes: the reader stops once it is answered
         sock.sendall(ABNF.create_frame("not json at all", ABNF.OPCODE_TEXT).format())
 
