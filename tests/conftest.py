@@ -74,17 +74,19 @@ def _truncate(url: str) -> None:
     """Empty every table of the PostgreSQL test database and restart its ids.
 
     DELETE, children first, in one round trip: TRUNCATE of the ~20 tables took ~400 ms per test on the busy CI
-    machine (it rewrites every table's files), these DELETEs of a test's few rows take ~1 ms. The connection stays
-    open from test to test (a new one is a new server process); a test that drops connections gets it replaced.
+    machine (it rewrites every table's files), these DELETEs of a test's few rows take ~1 ms. Ids restart through
+    setval(): ALTER SEQUENCE ... RESTART gives each sequence a new file and invalidates every connection's cached
+    catalog, 7-15 ms of the server's CPU per test for the 18 sequences, against ~0.3 ms. The connection stays open
+    from test to test (a new one is a new server process); a test that drops connections gets it replaced.
     """
     if url not in _CLEANERS:
         _CLEANERS[url] = sa.create_engine(url, pool_size=1, pool_pre_ping=True)
     with _CLEANERS[url].begin() as conn:
         if url not in _EMPTY:
             deletes = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]
-            query = sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
-            restarts = [f'ALTER SEQUENCE "{name}" RESTART' for name in conn.scalars(query)]
-            _EMPTY[url] = "; ".join(deletes + restarts)
+            query = sa.text("SELECT sequencename, start_value FROM pg_sequences WHERE schemaname = current_schema()")
+            restarts = ", ".join(f"setval('\"{name}\"', {start}, false)" for name, start in conn.execute(query))
+            _EMPTY[url] = "; ".join([*deletes, f"SELECT {restarts}"])
         conn.exec_driver_sql(_EMPTY[url])
 
 
