@@ -2,6 +2,7 @@
 the app, its test client, and the real gevent server in a subprocess."""
 
 import ctypes
+import errno
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -350,13 +352,15 @@ class ForkedServer:
     def __init__(self, pid: int):
         self.pid = pid
         self.returncode: int | None = None
+        self._reaping = threading.Lock()  # a thread reading its output polls while the test waits
 
     def poll(self) -> int | None:
         """Return the exit status, or None while it runs."""
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
+        with self._reaping:
+            if self.returncode is None:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -399,7 +403,14 @@ class ServerForks:
 
     def start(self, args: list[str], env: dict, log_path: Path) -> ForkedServer:
         """Fork a server running `app.py ARGS` with `env`, its output in `log_path`."""
-        request = {"args": args, "env": env, "cwd": str(ROOT), "log": str(log_path)}
+        return self.popen([str(ROOT / "app.py"), *args], env, ROOT, None, log_path, log_path)
+
+    def popen(
+        self, argv: list[str], env: dict, cwd: Path, stdin: Path | None, stdout: Path, stderr: Path
+    ) -> ForkedServer:
+        """Fork a process running the Python script argv[0] with its arguments, as `python SCRIPT ARGS` would."""
+        files = {"stdin": stdin and str(stdin), "stdout": str(stdout), "stderr": str(stderr)}
+        request = {"argv": argv, "env": env, "cwd": str(cwd), **files}
         self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
@@ -414,12 +425,116 @@ class ServerForks:
         self.proc.stdout.close()
 
 
+class ForkedCommands:
+    """Run the project's commands (`.venv/bin/flask ...`, `python app.py`) as processes forked by ServerForks.
+
+    Each is a process of its own, with its own environment, output and exit status, as with subprocess; it starts
+    without the ~2 s of CPU a cold Python spends importing the app. Output goes through files (stdin through a FIFO).
+    """
+
+    def __init__(self, forks: ServerForks, folder: Path):
+        self.forks = forks
+        self.folder = folder
+        self.started = 0
+
+    def _start(
+        self, command: list[str], env: dict, stdin: Path | None, together: bool
+    ) -> tuple[ForkedServer, Path, Path]:
+        """Fork `command`; return it with its stdout and stderr files (one file when `together`)."""
+        self.started += 1
+        out, err = (self.folder / f"command{self.started}.{name}" for name in ("out", "err"))
+        err = out if together else err
+        out.touch()
+        err.touch()
+        argv = list(command[1:] if Path(command[0]).name.startswith("python") else command)  # the script first
+        return self.forks.popen(argv, env, ROOT, stdin, out, err), out, err
+
+    def run(self, command: list[str], env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run `command` to its end; as subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=...)."""
+        proc, out, err = self._start(command, env, None, together=False)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+        return subprocess.CompletedProcess(command, proc.returncode, out.read_text(), err.read_text())
+
+    def popen(self, command: list[str], env: dict, stdin: bool = False) -> "ForkedPopen":
+        """Start `command`, its stdout and stderr one stream read as it comes, and a stdin to write to if asked."""
+        fifo = None
+        if stdin:
+            fifo = self.folder / f"command{self.started + 1}.in"
+            os.mkfifo(fifo)
+        proc, out, _ = self._start(command, env, fifo, together=True)
+        return ForkedPopen(proc, out, fifo)
+
+
+class ForkedPopen:
+    """A command started by ForkedCommands.popen, seen like subprocess.Popen(..., stdout=PIPE, stderr=STDOUT, text=True)."""
+
+    def __init__(self, proc: ForkedServer, out: Path, fifo: Path | None):
+        self.proc = proc
+        self.stdout = OutputFile(out, proc)
+        self.stdin = None if fifo is None else _open_writer(fifo, proc)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.proc, name)  # pid, poll, wait, send_signal, terminate, kill, returncode
+
+
+def _open_writer(fifo: Path, proc: ForkedServer, timeout: float = 60):
+    """Open the writing end of the command's stdin FIFO once the command has opened its end."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO until the reader is there; never blocks
+            break
+        except OSError as exc:
+            if exc.errno != errno.ENXIO or proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the command never opened its stdin (status {proc.poll()})") from exc
+            time.sleep(0.01)
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "w")
+
+
+class OutputFile:
+    """A command's output file read line by line as it grows: readline() waits for a whole line, "" once it ended."""
+
+    def __init__(self, path: Path, proc: ForkedServer):
+        self.file = path.open()
+        self.proc = proc
+        self.partial = ""
+
+    def readline(self) -> str:
+        """Return the next whole line; the rest (or "") once the command has exited."""
+        while True:
+            exited = self.proc.poll() is not None  # asked first: whatever it wrote before exiting is in the file
+            try:
+                self.partial += self.file.readline()
+            except ValueError:  # closed by the test meanwhile: nothing more to read, as with a closed pipe
+                return ""
+            if self.partial.endswith("\n") or exited:
+                line, self.partial = self.partial, ""
+                return line
+            time.sleep(0.01)
+
+    def close(self) -> None:
+        """Close the file."""
+        self.file.close()
+
+
 @pytest.fixture(scope="session")
 def server_forks():
     """Return the worker's ServerForks."""
     forks = ServerForks()
     yield forks
     forks.close()
+
+
+@pytest.fixture
+def commands(server_forks, tmp_path) -> ForkedCommands:
+    """Return the test's ForkedCommands: the project's commands as processes forked from the worker's warm parent."""
+    return ForkedCommands(server_forks, tmp_path)
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
-"""A warm parent of the tests' live servers: it imports the app once, then forks a fresh server per request.
+"""A warm parent of the tests' live servers and commands: it imports the app once, then forks a process per request.
 
 `python app.py` spends ~1.5 s importing gevent, Flask, SQLAlchemy and the app before it listens (several seconds on a
-busy machine), and some 500 tests start one. This process (one per test worker, tests/conftest.py starts it) has
-made those imports; for each request, a JSON line on stdin naming the environment, working directory, arguments and
-log file, it forks a child that runs app.py as `python app.py ARGS` would: its own process, environment, settings,
-database, PROCESS_ID and exit status. Nothing is shared between two servers but the imported code.
+busy machine), and some 500 tests start one; `flask --app app simulate ...` costs as much before it connects (~2 s of
+CPU per simulator CLI test). This process (one per test worker, tests/conftest.py starts it) has made those imports;
+for each request, a JSON line on stdin naming a Python script with its arguments (app.py, .venv/bin/flask), the
+environment, working directory and the files for stdin, stdout and stderr, it forks a child that runs the script as
+`python SCRIPT ARGS` would: its own process, environment, settings, database, PROCESS_ID and exit status. Nothing is
+shared between two of them but the imported code.
 
 The child is forked twice, so that it becomes a child of the test worker (a child subreaper): the worker waits for it,
 signals it and reads its exit status as with subprocess. The pid goes back on stdout, one line per request.
@@ -17,17 +19,18 @@ monkey.patch_all()  # as app.py does first: everything imported below sees the p
 import json  # noqa: E402
 import os  # noqa: E402
 import runpy  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "app.py"
 sys.path[0] = str(ROOT)  # the path of `python app.py` (its folder first), not this script's folder tests/
 sys.path.append(str(ROOT / "tests"))  # for tests/warm.py, after the app's own modules
 
 # What app.py and a server's start import, so the children need not: the app and its lazy imports, both dialects.
 import flask  # noqa: E402
+import flask.cli  # noqa: E402, F401
 import psycopg  # noqa: E402, F401
 import sqlalchemy.dialects.postgresql.psycopg  # noqa: E402, F401
 import sqlalchemy.dialects.sqlite.pysqlite  # noqa: E402, F401
@@ -47,6 +50,7 @@ from autocharge.csms import (  # noqa: E402, F401
     transport,
     wakeup,
 )
+from autocharge.simulator import cli as simulator_cli  # noqa: E402, F401
 from autocharge.web import register_blueprints  # noqa: E402, F401
 
 
@@ -66,27 +70,42 @@ def warm_up() -> None:
         app.jinja_env.get_template(name)
 
 
+def redirect(request: dict) -> None:
+    """Give this process the request's stdin, stdout and stderr (files, or FIFOs the test holds the other end of)."""
+    append = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+    stdin = os.open(request["stdin"] or os.devnull, os.O_RDONLY)  # a FIFO waits here for the test's writer
+    stdout = os.open(request["stdout"], append, 0o644)
+    stderr = stdout if request["stderr"] == request["stdout"] else os.open(request["stderr"], append, 0o644)
+    for fd, target in ((stdin, 0), (stdout, 1), (stderr, 2)):
+        os.dup2(fd, target)
+    for fd in {stdin, stdout, stderr}:
+        os.close(fd)
+    sys.stdin = os.fdopen(0, closefd=False)  # not this parent's request pipe, whatever it had read ahead
+
+
 def serve(request: dict) -> None:
-    """Become the server the request describes (in the grandchild); never return."""
+    """Become the process the request describes (in the grandchild); never return."""
     code = 0
     try:
-        log = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.close(log)
-        os.close(null)
+        os.chdir(request["cwd"])
+        redirect(request)
         os.environ.clear()
         os.environ.update(request["env"])
-        os.chdir(request["cwd"])
         registry.PROCESS_ID = uuid.uuid4().hex[:12]  # made at import, in this parent: each process has its own
-        sys.argv = [str(APP), *request["args"]]
-        runpy.run_path(str(APP), run_name="__main__")
+        sys.argv = list(request["argv"])
+        runpy.run_path(sys.argv[0], run_name="__main__")
     except SystemExit as exc:  # as the interpreter does with sys.exit(): a message goes to stderr, status 1
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:  # as the interpreter does: a traceback, then death by SIGINT (status -2)
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.flush()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+        code = 1
     except BaseException:
         import traceback
 

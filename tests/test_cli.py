@@ -3,13 +3,12 @@
 import os
 import re
 import shlex
-import subprocess
 import sys
 import urllib.request
 
 import pytest
 import sqlalchemy as sa
-from conftest import ROOT, eventually, free_port, make_app  # the root conftest (tests/ is on sys.path)
+from conftest import eventually, free_port, make_app  # the root conftest (tests/ is on sys.path)
 
 from autocharge.extensions import db
 from autocharge.models import Admin, Charger
@@ -150,12 +149,10 @@ def test_a_newer_revision_than_the_code_knows_is_let_through(sqlite_url):
     assert result.exit_code == 0, result.output
 
 
-def test_the_server_on_an_unmigrated_database_says_how_to_migrate(tmp_path):
+def test_the_server_on_an_unmigrated_database_says_how_to_migrate(commands, tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "test", "PORT": str(free_port())}
-    run = subprocess.run(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    run = commands.run([sys.executable, "app.py"], env)
     assert run.returncode == 1
     message = f"The database at {url} has no tables yet (or is not migrated to the latest revision): {MIGRATE}"
     assert run.stderr == f"autocharge: {message}\n"
@@ -175,21 +172,13 @@ def _wait_for(server, text: str, timeout: float = 20) -> str:
     )
 
 
-def test_first_start_prints_a_password_command_that_works_as_printed(live_server_factory, database_url):
+def test_first_start_prints_a_password_command_that_works_as_printed(commands, live_server_factory, database_url):
     server = live_server_factory(database_url)
     output = _wait_for(server, "chargers connect to")
     hint = re.search(r"change it with: (.+?)\)$", output, re.MULTILINE).group(1)
     assert hint == ".venv/bin/flask --app app set-admin-password admin@localhost"
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test"}
-    changed = subprocess.run(
-        [*shlex.split(hint), "--password", "another long one"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    changed = commands.run([*shlex.split(hint), "--password", "another long one"], env)
     assert changed.returncode == 0, changed.stdout + changed.stderr
 
 

@@ -1,4 +1,5 @@
-"""`flask --app app simulate ...` run as a person runs it: a subprocess (under gevent) against the live server."""
+"""`flask --app app simulate ...` run as a person runs it, against the live server: a process of its own (under
+gevent), forked from the worker's warm parent (the `commands` fixture) instead of a cold Python."""
 
 import os
 import signal
@@ -23,11 +24,10 @@ FLASK = str(Path(sys.executable).parent / "flask")
 TAG = "04A1B2C3"
 
 
-def simulate(live_server, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+def simulate(commands, live_server, *args: str) -> subprocess.CompletedProcess:
     """Run the simulate command against the live server; return the finished process."""
     env = {**os.environ, "DATABASE_URL": live_server.database_url, "SECRET_KEY": "test"}
-    command = [FLASK, "--app", "app", "simulate", *args, "--url", live_server.ws_url]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return commands.run([FLASK, "--app", "app", "simulate", *args, "--url", live_server.ws_url], env)
 
 
 @pytest.fixture
@@ -43,8 +43,9 @@ def driver(in_db) -> int:
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
-def test_charge_with_rfid(live_server, charger_id, driver, in_db, version):
+def test_charge_with_rfid(commands, live_server, charger_id, driver, in_db, version):
     run = simulate(
+        commands,
         live_server,
         "CP-1",
         "--ocpp",
@@ -67,8 +68,8 @@ def test_charge_with_rfid(live_server, charger_id, driver, in_db, version):
     assert 6 <= tx.energy_wh <= 20  # 36 kW for about 1.2 s is 12 Wh
 
 
-def test_unknown_tag_exits_3(live_server, charger_id):
-    run = simulate(live_server, "CP-1", "--rfid", "DEADBEEF", "--unplug")
+def test_unknown_tag_exits_3(commands, live_server, charger_id):
+    run = simulate(commands, live_server, "CP-1", "--rfid", "DEADBEEF", "--unplug")
     assert run.returncode == 3
     assert "Authorize DEADBEEF -> Invalid" in run.stdout and "Not authorized" in run.stdout
 
@@ -81,9 +82,9 @@ def test_unknown_tag_exits_3(live_server, charger_id):
         (["CP-2", "--password", "not-the-right-password"], ["HTTP 401"]),
     ],
 )
-def test_refusal_exits_1_with_a_hint(live_server, in_db, args, words):
+def test_refusal_exits_1_with_a_hint(commands, live_server, in_db, args, words):
     in_db(lambda: chargers.add_charger("CP-2", password="sixteen-chars-pw"))
-    run = simulate(live_server, *args)
+    run = simulate(commands, live_server, *args)
     assert run.returncode == 1
     for word in words:
         assert word in run.stderr
@@ -92,7 +93,7 @@ def test_refusal_exits_1_with_a_hint(live_server, in_db, args, words):
 class Output:
     """A running process's stdout lines, read in the background so the test can wait for a line."""
 
-    def __init__(self, proc: subprocess.Popen):
+    def __init__(self, proc):
         self.lines: list[str] = []
         self.thread = threading.Thread(target=lambda: self.lines.extend(iter(proc.stdout.readline, "")), daemon=True)
         self.thread.start()
@@ -103,12 +104,12 @@ class Output:
         eventually(seen, timeout, lambda: f"{count} x {text!r} in: {''.join(self.lines)}")
 
 
-def test_stay_follows_the_back_office(live_server_factory, database_url, charger_id, in_db):
+def test_stay_follows_the_back_office(commands, live_server_factory, database_url, charger_id, in_db):
     server = live_server_factory(database_url, AUTOCHARGE_HEARTBEAT_INTERVAL=1)
     user_id = in_db(lambda: users.add_user("Jane Doe", "jane@example.com").id)
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test"}
     command = [FLASK, "--app", "app", "simulate", "CP-1", "--url", server.ws_url, "--stay", "--interval", "0.3"]
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = commands.popen(command, env)
     out = Output(proc)
     try:
         out.wait_for("Staying connected")
@@ -153,23 +154,22 @@ def test_default_url_follows_host_and_port(monkeypatch, env, url):
     assert default_url() == url
 
 
-def run_simulate(database_url: str, port: int, *args: str) -> subprocess.CompletedProcess:
+def run_simulate(commands, database_url: str, port: int, *args: str) -> subprocess.CompletedProcess:
     """Run the simulate command with no --url, PORT in the environment as a person running `make run PORT=` has."""
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "PORT": str(port)}
     env.pop("HOST", None)
-    command = [FLASK, "--app", "app", "simulate", *args]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    return commands.run([FLASK, "--app", "app", "simulate", *args], env)
 
 
-def test_simulate_finds_the_server_by_its_port(live_server, charger_id):
-    run = run_simulate(live_server.database_url, live_server.port, "CP-1")
+def test_simulate_finds_the_server_by_its_port(commands, live_server, charger_id):
+    run = run_simulate(commands, live_server.database_url, live_server.port, "CP-1")
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"Connected to ws://127.0.0.1:{live_server.port}/ocpp/CP-1 (OCPP 1.6)" in run.stdout
 
 
-def test_nothing_listening_says_so_and_exits_1(sqlite_url):
+def test_nothing_listening_says_so_and_exits_1(commands, sqlite_url):
     port = free_port()
-    run = run_simulate(sqlite_url, port, "CP-1")
+    run = run_simulate(commands, sqlite_url, port, "CP-1")
     assert run.returncode == 1
     first = run.stderr.splitlines()[0]
     assert first == f"Error: Nothing is listening at ws://127.0.0.1:{port}/ocpp/CP-1: is the server running (make run)?"

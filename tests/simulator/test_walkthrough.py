@@ -3,7 +3,6 @@
 import os
 import re
 import shlex
-import subprocess
 
 import sqlalchemy as sa
 
@@ -44,25 +43,17 @@ def follow_the_screens(office: BackOffice) -> int:
     return int(re.fullmatch(r"/pairing/(\d+)", office.path).group(1))
 
 
-def test_the_readme_pairing_walk_through_works_as_printed(live_server_factory, database_url, in_db):
+def test_the_readme_pairing_walk_through_works_as_printed(commands, live_server_factory, database_url, in_db):
     server = live_server_factory(database_url)  # step 1: make run, on the test's database and port
     password = re.search(r"created admin admin@localhost with password (\S+)", server.output()).group(1)
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test", "PORT": str(server.port)}
     env.pop("HOST", None)
-    commands = [shlex.split(line, comments=True) for line in fenced("sh")]  # step 2
-    assert [words[0] for words in commands] == [".venv/bin/flask", ".venv/bin/flask"]
-    added = subprocess.run(commands[0], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+    printed = [shlex.split(line, comments=True) for line in fenced("sh")]  # step 2
+    assert [words[0] for words in printed] == [".venv/bin/flask", ".venv/bin/flask"]
+    added = commands.run(printed[0], env)  # each a process of its own, run as printed from the project's folder
     assert added.returncode == 0, added.stdout + added.stderr
-    assert "--stay" in commands[1]
-    proc = subprocess.Popen(
-        commands[1],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    assert "--stay" in printed[1]
+    proc = commands.popen(printed[1], env, stdin=True)
     out = Output(proc)
     try:
         out.wait_for("Staying connected")
@@ -80,7 +71,7 @@ def test_the_readme_pairing_walk_through_works_as_printed(live_server_factory, d
     check_the_outcome(in_db)
 
 
-def type_the_lines(proc: subprocess.Popen, out: Output, office: BackOffice, pairing_id: int) -> None:
+def type_the_lines(proc, out: Output, office: BackOffice, pairing_id: int) -> None:
     """Do step 4: type each line as printed, waiting for the simulator to carry it out."""
     plugs = unplugs = 0
     for line in fenced("text"):
