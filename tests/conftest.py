@@ -61,6 +61,7 @@ def postgresql_url() -> str:
     url = base.set(database=name).render_as_string(hide_password=False)
     _upgrade(url)
     yield url
+    ENGINES.close_all(url)
     if url in _CLEANERS:
         _CLEANERS.pop(url).dispose()
     with admin.connect() as conn:
@@ -168,16 +169,46 @@ class SharedEngines:
     Every test's app made a new engine: a first connection that asked the server about itself (PostgreSQL), and an
     empty compiled-statement cache, so each test compiled every query it ran again. The tests of one process use one
     SQLite file (sqlite_path) and one PostgreSQL database, emptied between tests. Each app is still created by
-    create_app from its own config; an app with other engine options gets an engine of its own, and each test's
-    teardown still disposes of the engine's connections. A second app on the same database within one test (an
-    in-process server in a thread beside the test's own app) gets an engine of its own, as before: disposing of one
-    app's connections must not close the other's under it.
+    create_app from its own config; an app with other engine options gets an engine of its own. A second app on the
+    same database within one test (an in-process server in a thread beside the test's own app) gets an engine of its
+    own, as before: disposing of one app's connections must not close the other's under it.
+
+    A test's teardown disposes of its engine's connections. On SQLite it does; a shared PostgreSQL engine keeps them
+    instead (each new one is a new server process that loads its catalog again: ~15 ms of the server's CPU per test)
+    and pings each at its first checkout in the next test, so one that a test had the server drop is replaced.
     """
 
     def __init__(self):
         self.engines: dict[tuple[str, str], sa.Engine] = {}
         self.claimed: set[tuple[str, str]] = set()  # the engines the current test's apps took already
         self.make = flask_sqlalchemy.SQLAlchemy._make_engine
+        self.test = 0  # counts the tests, so a kept connection is pinged once in each
+
+    def keep_connections(self, engine: sa.Engine) -> None:
+        """Make the tests' dispose() of a shared PostgreSQL engine keep its pooled connections (see the class)."""
+        engine.dispose = lambda close=True: None  # close_all() disposes of it for good
+        sa.event.listen(engine, "checkout", self._ping_once_per_test)
+
+    def _ping_once_per_test(self, dbapi_connection, record, _proxy) -> None:
+        """Ping a kept connection at its first checkout in a test; a dead one makes the pool open another."""
+        if record.info.get("test") == self.test:
+            return
+        record.info["test"] = self.test
+        before = dbapi_connection.autocommit
+        try:
+            dbapi_connection.autocommit = True  # no transaction left open by the ping
+            dbapi_connection.execute(";")
+        except Exception as exc:
+            raise sa.exc.DisconnectionError(f"a kept connection is gone: {exc}") from exc
+        finally:
+            if not dbapi_connection.closed:
+                dbapi_connection.autocommit = before
+
+    def close_all(self, url: str) -> None:
+        """Dispose for good of the shared engines on the database at `url` (before it is dropped)."""
+        for (engine_url, _options), engine in list(self.engines.items()):
+            if engine_url == url:
+                sa.Engine.dispose(engine)
 
     def install(self) -> None:
         """Make Flask-SQLAlchemy take engines from this cache."""
@@ -191,6 +222,8 @@ class SharedEngines:
             shared.claimed.add(key)
             if key not in shared.engines:
                 shared.engines[key] = shared.make(extension, bind_key, options, app)
+                if url.get_backend_name() == "postgresql":
+                    shared.keep_connections(shared.engines[key])
             return shared.engines[key]
 
         flask_sqlalchemy.SQLAlchemy._make_engine = make_engine
@@ -204,6 +237,7 @@ ENGINES.install()
 def pytest_runtest_setup(item) -> None:
     """Let the new test's first app on each database take that database's shared engine."""
     ENGINES.claimed.clear()
+    ENGINES.test += 1
 
 
 TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
