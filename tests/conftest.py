@@ -320,11 +320,9 @@ class LiveServer:
     else started cold with subprocess.
     """
 
-    def __init__(
-        self, database_url: str, log_path: Path, env: dict | None = None, forks: "ServerForks | None" = None, port=None
-    ):
+    def __init__(self, database_url: str, log_path: Path, env: dict | None = None, forks: "ServerForks | None" = None):
         self.database_url = database_url
-        self.port = port or free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/ocpp"
         self.log_path = log_path
@@ -575,12 +573,12 @@ def commands(server_forks, tmp_path) -> ForkedCommands:
 
 @pytest.fixture
 def live_server_factory(tmp_path, request, server_forks):
-    """Return a function that starts the real server on a database URL (on a given port, with extra environment)."""
+    """Return a function that starts the real server on a database URL (with extra environment)."""
     servers: list[LiveServer] = []
 
-    def start(database_url: str, port: int | None = None, **env) -> LiveServer:
+    def start(database_url: str, **env) -> LiveServer:
         environment = {k: str(v) for k, v in env.items()}
-        server = LiveServer(database_url, tmp_path / f"server{len(servers)}.log", environment, server_forks, port)
+        server = LiveServer(database_url, tmp_path / f"server{len(servers)}.log", environment, server_forks)
         servers.append(server)
         return server.start()
 

@@ -6,15 +6,13 @@ phone). A page that logs an error to the console (a refused script or style unde
 script error) fails its test. Screenshots of failed tests go to test-artifacts/.
 """
 
-import os
 import re
-import socket
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from conftest import ROOT, csrf_token, make_app  # the root conftest (tests/ is on sys.path)
-from playwright.sync_api import BrowserContext, Locator, Page, sync_playwright
+from playwright.sync_api import Locator, Page, sync_playwright
 
 from autocharge.extensions import db
 from autocharge.services import admins
@@ -75,28 +73,10 @@ def sqlite_app(sqlite_url):
 REFRESH = {"AUTOCHARGE_REFRESH_SCALE": 0.25}
 
 
-@pytest.fixture(scope="session")
-def browser_port() -> int:
-    """Return the port of this worker's browser test servers: one for all, so that their pages share contexts.
-
-    Below the kernel's range of ephemeral ports, so no client socket of another test takes it between two tests.
-    """
-    lowest_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    first = lowest_ephemeral - 12_000 + os.getpid() % 10_000  # the workers start apart
-    for port in range(first, lowest_ephemeral):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-                return port
-            except OSError:
-                continue
-    raise RuntimeError(f"no free port between {first} and {lowest_ephemeral}")
-
-
 @pytest.fixture
-def server(sqlite_app, sqlite_url, live_server_factory, browser_port):
-    """Return the real server (python app.py) running on the test's SQLite file, on the worker's browser port."""
-    return live_server_factory(sqlite_url, browser_port, **REFRESH)
+def server(sqlite_app, sqlite_url, live_server_factory):
+    """Return the real server (python app.py) running on the test's SQLite file."""
+    return live_server_factory(sqlite_url, **REFRESH)
 
 
 @pytest.fixture
@@ -105,30 +85,13 @@ def viewport(request) -> dict:
     return getattr(request, "param", LAPTOP)
 
 
-@pytest.fixture(scope="session")
-def contexts(browser, browser_port) -> dict[tuple[int, int], BrowserContext]:
-    """Return the worker's browser contexts, one per page size, made when first asked for.
-
-    A new context costs chromium ~0.4 s of CPU and its first page loads the scripts and styles again: the pages of
-    the worker's tests share one (all their servers listen on browser_port), emptied of cookies and storage after
-    each test, so a test starts as a new browser would, its static files already cached.
-    """
-    made: dict[tuple[int, int], BrowserContext] = {}
-    yield made
-    for context in made.values():
-        context.close()
-
-
 @pytest.fixture
-def page(browser, contexts, server, request, viewport):
+def page(browser, server, request, viewport):
     """Return a fresh browser page whose relative URLs go to the server; screenshot it if the test fails.
 
     The test fails if the page logged an error to the console (other than a 4xx answer it shows).
     """
-    size = (viewport["width"], viewport["height"])
-    if size not in contexts:
-        contexts[size] = browser.new_context(base_url=server.url, viewport=viewport)
-    context = contexts[size]
+    context = browser.new_context(base_url=server.url, viewport=viewport)
     page = context.new_page()
     page.set_default_timeout(10_000)
     errors: list[str] = []
@@ -139,20 +102,9 @@ def page(browser, contexts, server, request, viewport):
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    forget(context, server.url)
+    context.close()
     unexpected = [text for text in errors if not EXPECTED_CONSOLE.match(text)]
     assert not unexpected or (report is not None and report.failed), f"console errors: {unexpected}"
-
-
-def forget(context: BrowserContext, origin: str) -> None:
-    """Empty the context of what a test left in it (cookies, storage of every kind) and close its pages."""
-    helper = context.pages[0] if context.pages else context.new_page()
-    cdp = context.new_cdp_session(helper)
-    cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
-    cdp.detach()
-    context.clear_cookies()
-    for page in context.pages:
-        page.close()
 
 
 def log_in(page: Page, email: str = EMAIL, password: str = PASSWORD) -> None:
