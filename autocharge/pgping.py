@@ -35,6 +35,11 @@ def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
     idle_since = record.info.get("idle_since")
     if idle_since is not None and time.monotonic() - idle_since < PING_AFTER:
         return
+    ping(dbapi_connection)
+
+
+def ping(dbapi_connection) -> None:
+    """Ping a psycopg connection; raise DisconnectionError (the pool then opens another) if it is gone."""
     before = dbapi_connection.autocommit
     try:
         dbapi_connection.autocommit = True  # no BEGIN, so no ROLLBACK either

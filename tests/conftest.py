@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 from warm import TEMPLATES, CompiledRouteBuilders
 
-from autocharge import create_app
+from autocharge import create_app, pgping
 from autocharge.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,15 +194,7 @@ class SharedEngines:
         if record.info.get("test") == self.test:
             return
         record.info["test"] = self.test
-        before = dbapi_connection.autocommit
-        try:
-            dbapi_connection.autocommit = True  # no transaction left open by the ping
-            dbapi_connection.execute(";")
-        except Exception as exc:
-            raise sa.exc.DisconnectionError(f"a kept connection is gone: {exc}") from exc
-        finally:
-            if not dbapi_connection.closed:
-                dbapi_connection.autocommit = before
+        pgping.ping(dbapi_connection)
 
     def close_all(self, url: str) -> None:
         """Dispose for good of the shared engines on the database at `url` (before it is dropped)."""
@@ -472,20 +464,24 @@ class ForkedCommands:
         self.started = 0
 
     def _start(
-        self, command: list[str], env: dict, stdin: Path | None, together: bool
-    ) -> tuple[ForkedServer, Path, Path]:
-        """Fork `command`; return it with its stdout and stderr files (one file when `together`)."""
+        self, command: list[str], env: dict, typed: bool, together: bool
+    ) -> tuple[ForkedServer, Path, Path, Path | None]:
+        """Fork `command`; return it with its stdout and stderr files (one when `together`) and its stdin FIFO."""
         self.started += 1
-        out, err = (self.folder / f"command{self.started}.{name}" for name in ("out", "err"))
-        err = out if together else err
+        name = self.folder / f"command{self.started}"
+        out = name.with_suffix(".out")
+        err = out if together else name.with_suffix(".err")
         out.touch()
         err.touch()
+        fifo = name.with_suffix(".in") if typed else None
+        if fifo:
+            os.mkfifo(fifo)
         argv = list(command[1:] if Path(command[0]).name.startswith("python") else command)  # the script first
-        return self.forks.popen(argv, env, ROOT, stdin, out, err), out, err
+        return self.forks.popen(argv, env, ROOT, fifo, out, err), out, err, fifo
 
     def run(self, command: list[str], env: dict, timeout: float = 60) -> subprocess.CompletedProcess:
         """Run `command` to its end; as subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=...)."""
-        proc, out, err = self._start(command, env, None, together=False)
+        proc, out, err, _ = self._start(command, env, typed=False, together=False)
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -496,11 +492,7 @@ class ForkedCommands:
 
     def popen(self, command: list[str], env: dict, stdin: bool = False) -> "ForkedPopen":
         """Start `command`, its stdout and stderr one stream read as it comes, and a stdin to write to if asked."""
-        fifo = None
-        if stdin:
-            fifo = self.folder / f"command{self.started + 1}.in"
-            os.mkfifo(fifo)
-        proc, out, _ = self._start(command, env, fifo, together=True)
+        proc, out, _, fifo = self._start(command, env, typed=stdin, together=True)
         return ForkedPopen(proc, out, fifo)
 
 

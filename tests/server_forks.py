@@ -19,7 +19,6 @@ monkey.patch_all()  # as app.py does first: everything imported below sees the p
 import json  # noqa: E402
 import os  # noqa: E402
 import runpy  # noqa: E402
-import signal  # noqa: E402
 import sys  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -98,14 +97,6 @@ def serve(request: dict) -> None:
         if isinstance(exc.code, str):
             print(exc.code, file=sys.stderr)
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except KeyboardInterrupt:  # as the interpreter does: a traceback, then death by SIGINT (status -2)
-        import traceback
-
-        traceback.print_exc()
-        sys.stderr.flush()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-        code = 1
     except BaseException:
         import traceback
 
