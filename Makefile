@@ -66,9 +66,10 @@ nginx:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; \
 	  else echo "Install nginx (apt-get install nginx) for the deploy tests" >&2; exit 1; fi; }
 
-# Many tests wait on a server process or a browser, so four workers fit even on two cores. The 25 slowest phases are
+# Many tests wait on a server process or a browser, so four workers fit even on two cores. worksteal: a worker that
+# runs out takes half of another's queue (tests/conftest.py orders the tests for it). The 25 slowest phases are
 # printed (CI too), so a test that grows slow shows.
-PYTEST_ARGS ?= -n 4 --durations=25
+PYTEST_ARGS ?= -n 4 --dist worksteal --durations=25
 
 # The project's own modules compiled once up front: every test worker and server subprocess reads them (compileall
 # writes .pyc even where PYTHONDONTWRITEBYTECODE keeps imports from doing it).

@@ -142,12 +142,51 @@ def pg_database_url(request) -> str:
 
 def pytest_collection_modifyitems(config, items) -> None:
     """Leave out the PostgreSQL-only tests when no PostgreSQL is given, as database_url leaves out its half."""
-    if os.environ.get("TEST_DATABASE_URL"):
+    if not os.environ.get("TEST_DATABASE_URL"):
+        dropped = [item for item in items if "pg_database_url" in getattr(item, "fixturenames", ())]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [item for item in items if item not in dropped]
+    _spread_over_workers(items)
+
+
+# Tests that start processes (servers, chromium, commands): each spends much of its time waiting on them.
+PROCESS_FIXTURES = {"live_server_factory", "commands", "browser", "server_forks"}
+QUICK_TAIL = 0.2  # the share of each worker's in-process tests kept for the end of its queue
+
+
+def _spread_over_workers(items: list) -> None:
+    """Order the tests so each xdist worker's share mixes process tests and in-process ones, quick ones last.
+
+    `--dist worksteal` (Makefile) hands each worker one contiguous share of this order and lets an idle worker take
+    the back half of another's queue. In collection order one worker's share was nearly all server tests, which wait
+    on timeouts more than they compute: the cores idled while they ran, and when they were stolen last they left a
+    core idle for the run's last ~20 s. Now each share interleaves both kinds (the browser tests spread among the
+    server tests) and ends with in-process tests only, so what is stolen at the end keeps both cores busy.
+    """
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers < 2:
         return
-    dropped = [item for item in items if "pg_database_url" in getattr(item, "fixturenames", ())]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = [item for item in items if item not in dropped]
+    slow = [item for item in items if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    taken = set(map(id, slow))
+    quick = [item for item in items if id(item) not in taken]
+    by_folder: dict[str, list] = {}
+    for item in slow:
+        by_folder.setdefault(item.nodeid.split("::")[0].split("/")[1], []).append(item)
+    slow = _interleave(list(by_folder.values()))
+    items[:] = []
+    for worker in range(workers):
+        mine = quick[worker::workers]
+        tail = len(mine) - int(len(mine) * QUICK_TAIL)
+        items += _interleave([slow[worker::workers], mine[:tail]]) + mine[tail:]
+
+
+def _interleave(lists: list[list]) -> list:
+    """Merge lists evenly, each keeping its order (1 of a 4-item list between each 3 of a 12-item one)."""
+    placed = [
+        ((index + 0.5) / len(part), rank, item) for rank, part in enumerate(lists) for index, item in enumerate(part)
+    ]
+    return [item for _, _, item in sorted(placed, key=lambda entry: entry[:2])]
 
 
 @pytest.fixture
@@ -298,11 +337,27 @@ def eventually(check: Callable[[], Any], timeout: float = 5.0, what: str | Calla
         time.sleep(0.02)
 
 
+# Each xdist worker takes its servers' ports from a block of its own below the kernel's ephemeral range (32768+): a
+# port the kernel handed one worker (bind to 0) could be handed to another before the first server bound it, and that
+# test then talked to the other worker's server. The blocks avoid this machine's services (5432, 6379, 25672...).
+PORT_BLOCK = 500
+_worker = int(re.sub(r"\D", "", os.environ.get("PYTEST_XDIST_WORKER", "")) or 0)
+_port_count = 0
+
+
 def free_port() -> int:
-    """Return a TCP port nobody listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """Return a TCP port nobody uses now, from this worker's block (servers bind it after this returns)."""
+    global _port_count
+    for _ in range(PORT_BLOCK):
+        port = 11000 + PORT_BLOCK * _worker + _port_count % PORT_BLOCK
+        _port_count += 1
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:  # still used, or waiting out TIME_WAIT
+                continue
+            return port
+    raise RuntimeError("no free port in this worker's block")
 
 
 class LiveServer:

@@ -177,4 +177,6 @@ def test_a_restart_after_a_crash_on_sqlite_takes_the_dead_processs_chargers_offl
         assert _states()["CRASHED"] == (False, False)
         assert {row.process_id for row in db.session.scalars(sa.select(ProcessLease))} == {registry.PROCESS_ID}
         db.session.remove()
+    lease.release(app)  # this process's lease is process state: later tests here expect none
+    with app.app_context():
         db.engine.dispose()
