@@ -60,7 +60,9 @@ def in_db_pg(pg_database_url):
 
     def run(fn):
         with app.app_context():
-            db.engine.dispose()  # this test process's pooled connections were dropped too
+            # This test process's pooled connections were dropped too. The tests' shared engine keeps its connections
+            # through dispose() (SharedEngines, tests/conftest.py), and pings them only at a test's first checkout.
+            sa.Engine.dispose(db.engine)
             try:
                 return fn()
             finally:

@@ -4,7 +4,7 @@ CSRF protection stays on: AuthActions reads the token from the pages like a brow
 """
 
 import pytest
-from conftest import csrf_token, make_app  # the root conftest (tests/ is on sys.path)
+from conftest import APPS, csrf_token  # the root conftest (tests/ is on sys.path)
 
 from autocharge.extensions import db
 from autocharge.services import admins
@@ -20,9 +20,9 @@ def app(database_url):
     """Return the app on a fresh database, with no app context pushed.
 
     Each request then gets its own app context, session and `g`, as when served; tests that look
-    into the database open `with app.app_context():` themselves.
+    into the database open `with app.app_context():` themselves. The app is reused from earlier tests (ReusedApps).
     """
-    app = make_app(database_url)
+    app = APPS.take(database_url)
     yield app
     with app.app_context():
         db.engine.dispose()
