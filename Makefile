@@ -54,11 +54,14 @@ migrate: $(VENV)/.run-deps
 run: migrate
 	$(BIN)/python app.py --host $(HOST) --port $(PORT)
 
-# Browser tests drive Debian's chromium; Playwright's own browser download cannot work here.
+# Browser tests drive Debian's chromium headless shell (the chromium-headless-shell package: the same chromium, built
+# as the headless-only browser Playwright itself runs headless tests in); Playwright's own download cannot work here.
 browser:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "Install chromium (apt-get install chromium) for the browser tests" >&2; exit 1; fi; }
+	@command -v chromium-headless-shell >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell; \
+	  else echo "Install chromium-headless-shell (apt-get install chromium-headless-shell) for the browser tests" >&2; \
+	    exit 1; fi; }
 
 # The deploy tests run Debian's nginx (with deploy/nginx.conf) as a process of their own, on a free port.
 nginx:
