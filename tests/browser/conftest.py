@@ -6,6 +6,7 @@ phone). A page that logs an error to the console (a refused script or style unde
 script error) fails its test. Screenshots of failed tests go to test-artifacts/.
 """
 
+import os
 import re
 from pathlib import Path
 
@@ -21,8 +22,8 @@ EMAIL = "admin@example.com"
 PASSWORD = "correct horse battery"
 # The headless shell, not the full browser's --headless: the same chromium (Debian's chromium-headless-shell package)
 # without the desktop browser's machinery, as Playwright runs headless tests; the browser tests took ~210 s of CPU at
-# -n 4 in the full browser, ~120 s in the shell.
-CHROMIUM = "/usr/bin/chromium-headless-shell"
+# -n 4 in the full browser, ~120 s in the shell. TEST_CHROMIUM=/usr/bin/chromium runs them in the full browser.
+CHROMIUM = os.environ.get("TEST_CHROMIUM", "/usr/bin/chromium-headless-shell")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
