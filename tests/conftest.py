@@ -279,9 +279,10 @@ class ReusedApps:
 
     create_app() costs ~4 ms and the app fixture ~9 ms in all, for ~2,000 tests. What tests change on their app is put
     back before the next one takes it: its attributes (a test's request_class), its config, view functions and
-    extensions (the charger admission guards keep their counts there), as they were made. A test that needs more (its own routes, other settings) makes its own app with make_app. An app
-    is reused only when it holds the shared engine, and only when that engine is free in the test, as a new app's
-    first engine would be (SharedEngines): a second app in the test still gets its own.
+    extensions (the charger admission guards keep their counts there), as they were made. A test that needs more (its
+    own routes, other settings) makes its own app with make_app. An app is reused only when it holds the shared
+    engine, and only when that engine is free in the test, as a new app's first engine would be (SharedEngines): a
+    second app in the test still gets its own.
     """
 
     def __init__(self):
