@@ -167,9 +167,9 @@ def _spread_over_workers(items: list) -> None:
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers < 2:
         return
-    slow = [item for item in items if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ()))]
-    taken = set(map(id, slow))
-    quick = [item for item in items if id(item) not in taken]
+    slow, quick = [], []
+    for item in items:
+        (slow if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())) else quick).append(item)
     by_folder: dict[str, list] = {}
     for item in slow:
         by_folder.setdefault(item.nodeid.split("::")[0].split("/")[1], []).append(item)
@@ -219,7 +219,6 @@ class SharedEngines:
 
     def __init__(self):
         self.engines: dict[tuple[str, str], sa.Engine] = {}
-        self.keys: dict[int, tuple[str, str]] = {}  # id of a shared engine -> its key in engines
         self.claimed: set[tuple[str, str]] = set()  # the engines the current test's apps took already
         self.make = flask_sqlalchemy.SQLAlchemy._make_engine
         self.test = 0  # counts the tests, so a kept connection is pinged once in each
@@ -254,16 +253,19 @@ class SharedEngines:
             shared.claimed.add(key)
             if key not in shared.engines:
                 shared.engines[key] = shared.make(extension, bind_key, options, app)
-                shared.keys[id(shared.engines[key])] = key
                 if url.get_backend_name() == "postgresql":
                     shared.keep_connections(shared.engines[key])
             return shared.engines[key]
 
         flask_sqlalchemy.SQLAlchemy._make_engine = make_engine
 
+    def is_shared(self, engine: sa.Engine) -> bool:
+        """Tell whether an engine is one of the shared ones."""
+        return any(engine is shared for shared in self.engines.values())
+
     def claim(self, engine: sa.Engine) -> bool:
         """Claim a shared engine for an app the current test reuses; tell whether it was free in this test."""
-        key = self.keys.get(id(engine))
+        key = next((key for key, shared in self.engines.items() if shared is engine), None)
         if key is None or key in self.claimed:
             return False
         self.claimed.add(key)
@@ -293,7 +295,7 @@ class ReusedApps:
         if url not in self.apps:
             app = make_app(url)
             with app.app_context():
-                if id(db.engine) in ENGINES.keys:
+                if ENGINES.is_shared(db.engine):
                     made = [(registry, dict(registry)) for registry in (app.config, app.view_functions, app.extensions)]
                     self.apps[url] = (app, dict(vars(app)), made)
             return app
@@ -389,7 +391,7 @@ def eventually(check: Callable[[], Any], timeout: float = 5.0, what: str | Calla
 # Each xdist worker takes its servers' ports from a block of its own below the kernel's ephemeral range (32768+): a
 # port the kernel handed one worker (bind to 0) could be handed to another before the first server bound it, and that
 # test then talked to the other worker's server. The blocks avoid this machine's services (5432, 6379, 25672...).
-PORT_BLOCK = 500
+PORT_BASE, PORT_BLOCK = 11000, 500
 _worker = int(re.sub(r"\D", "", os.environ.get("PYTEST_XDIST_WORKER", "")) or 0)
 _port_count = 0
 
@@ -398,7 +400,7 @@ def free_port() -> int:
     """Return a TCP port nobody uses now, from this worker's block (servers bind it after this returns)."""
     global _port_count
     for _ in range(PORT_BLOCK):
-        port = 11000 + PORT_BLOCK * _worker + _port_count % PORT_BLOCK
+        port = PORT_BASE + PORT_BLOCK * _worker + _port_count % PORT_BLOCK
         _port_count += 1
         with socket.socket() as s:
             try:
