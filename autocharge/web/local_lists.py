@@ -1,12 +1,13 @@
 """A charger's local authorization list on its page: what the charger holds, the on/off setting, a full resync."""
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..db import utcnow
 from ..extensions import htmx
 from ..services import local_auth
 from .chargers import get_charger
+from .forms.chargers import LocalListForm
 from .helpers import act
 from .roles import allow
 
@@ -41,7 +42,7 @@ def panel(charger_id: int):
 def setting(charger_id: int):
     """Turn the charger's local list on (the full list is sent) or off (its list is emptied)."""
     charger = get_charger(charger_id)
-    enabled = request.form.get("enabled") == "on"
+    enabled = LocalListForm().enabled.data == "on"
     done = (
         f"{charger.charge_box_id} keeps a local authorization list now; it is sent when the charger is online."
         if enabled

@@ -1,5 +1,5 @@
-"""The Chargers screen's forms: the list's filters; adding a charger, its registration, Auto Charge support and
-OCPP password."""
+"""The Chargers screen's forms: the list's filters; adding a charger, its registration, Auto Charge support, OCPP
+password and local list setting."""
 
 from ...services.chargers_query import ChargerFilter
 from . import PostForm, QueryForm, stripped, text
@@ -31,6 +31,12 @@ class AutochargeForm(PostForm):
     """Say whether the charger supports Auto Charge."""
 
     autocharge = text()
+
+
+class LocalListForm(PostForm):
+    """Turn the charger's local authorization list on ("on") or off (anything else)."""
+
+    enabled = text()
 
 
 class ChargerFilterForm(TableForm):
