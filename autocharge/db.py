@@ -1,9 +1,10 @@
 """Database helpers: the write lock, SQLite tuning and time."""
 
 import threading
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import event
@@ -15,9 +16,12 @@ from .extensions import db
 from .hotpath import group
 from .hotpath import runner as hotpath
 
+_EPOCH = datetime(1970, 1, 1)
+
 # Created at import, which app.py does after gevent's monkey-patching, so under the server
-# this is a gevent lock and a waiting writer yields instead of blocking the process.
-_write_lock = threading.RLock()
+# this is a gevent lock and a waiting writer yields instead of blocking the process. Only the outermost writing()
+# of a greenlet takes it (_inside tells): a plain lock costs a third of a reentrant one.
+_write_lock = threading.Lock()
 _inside: ContextVar[bool] = ContextVar("inside_writing", default=False)  # a writing() block is running
 
 
@@ -31,7 +35,13 @@ def is_record_id(value: int) -> bool:
 
 def utcnow() -> datetime:
     """Return the current UTC time as a naive datetime (how every column stores it)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    # Twice as fast as datetime.now(UTC).replace(tzinfo=None), and called a few times per charger message.
+    return _EPOCH + timedelta(0, time.time())
+
+
+def from_timestamp(seconds: float) -> datetime:
+    """Return a time.time() value as a naive UTC datetime, like utcnow()'s."""
+    return _EPOCH + timedelta(0, seconds)
 
 
 @contextmanager
@@ -41,7 +51,8 @@ def writing():
     In a charger frame on SQLite the commit is shared with the other frames of this loop turn (hotpath/group.py).
     """
     config = current_app.config
-    serialize = config["AUTOCHARGE_SERIALIZE_WRITES"]
+    nested = _inside.get()
+    serialize = not nested and config["AUTOCHARGE_SERIALIZE_WRITES"]
     if serialize:
         _write_lock.acquire()
     outer = _inside.set(True)
@@ -50,7 +61,7 @@ def writing():
             if hotpath.in_group():  # nested in a grouped block: part of it
                 yield db.session
                 return
-            grouped = outer.old_value is not True and group.begin(_write_lock)
+            grouped = not nested and group.begin(_write_lock)
             if not grouped:
                 group.flush()  # what the frames wrote is committed before anything else writes
         else:

@@ -644,7 +644,7 @@ def load(args, chargers: list, pid: int | None, db_url: str | None) -> None:
     print(
         f"CPU: server {100 * cpu_server / elapsed:.0f}%, load generator {100 * cpu_bench / elapsed:.0f}%"
         f" (of one core); server RSS {rss_mib(pid) or float('nan'):.1f} MiB;"
-        f" server CPU per answered message {1000 * cpu_server / max(1, answered):.2f} ms"
+        f" server CPU per answered message {1000 * cpu_server / max(1, answered):.3f} ms"
     )
     if pid:
         # Runnable-but-waiting is time other processes held the CPUs; the rest is sleep (idle, I/O, locks).

@@ -5,19 +5,21 @@ screen shows last seen to the second, so the batch interval (AUTOCHARGE_LAST_SEE
 """
 
 import logging
-from datetime import datetime
+import time
 
 import gevent
 from flask import Flask
 
-from ..db import utcnow
+from ..db import from_timestamp, utcnow
 from ..services import charger_state
 
 log = logging.getLogger("autocharge.ocpp")
 
 # Rows per write transaction: 1,000 at once held every charger's answer for ~40 ms (the write lock).
 CHUNK = 100
-_heard: dict[int, dict[int, datetime]] = {}  # id(app) -> {charger_id: when last heard}
+# id(app) -> {charger_id: when last heard, a time.time()}; the datetime is made only when written (a few times a
+# minute instead of at every message).
+_heard: dict[int, dict[int, float]] = {}
 
 
 def heard(app: Flask, charger_id: int) -> None:
@@ -30,7 +32,7 @@ def heard(app: Flask, charger_id: int) -> None:
     if pending is None:
         pending = _heard[id(app)] = {}
         gevent.spawn(_flush_forever, app, every)
-    pending[charger_id] = utcnow()
+    pending[charger_id] = time.time()
 
 
 def _flush_forever(app: Flask, every: float) -> None:
@@ -52,7 +54,7 @@ def flush(app: Flask) -> int:
         batch = dict(items[start : start + CHUNK])
         try:
             with app.app_context():
-                charger_state.seen_many(batch)
+                charger_state.seen_many({charger_id: from_timestamp(when) for charger_id, when in batch.items()})
         except Exception:  # a database hiccup: keep the times for the next round (newer ones win)
             log.exception("could not record last seen of %d chargers", len(batch))
             for charger_id, when in batch.items():

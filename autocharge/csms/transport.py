@@ -3,6 +3,7 @@
 import base64
 import contextlib
 import hashlib
+import io
 import logging
 
 import sqlalchemy as sa
@@ -21,7 +22,6 @@ SUBPROTOCOLS = {"ocpp2.0.1": "2.0.1", "ocpp1.6": "1.6"}  # in order of preferenc
 ACCEPT_KEY = "autocharge.accept_websocket"
 SERVE_KEY = "autocharge.serve_websocket"
 RETRY_AFTER = 10  # seconds a charger is asked to wait when the database is unavailable
-WS_READ_BUFFER = 1024  # bytes; most OCPP frames fit, longer ones are read straight from the socket
 
 
 class OcppHandler(WebSocketHandler):
@@ -78,6 +78,7 @@ class OcppHandler(WebSocketHandler):
             return None
         accept = base64.b64encode(hashlib.sha1((key + self.GUID).encode("latin-1")).digest()).decode()
         self.websocket = OcppWebSocket(self.environ, self._stream(), self)
+        self.websocket.pending = self._take_read_buffer()
         self.environ["wsgi.websocket"] = self.websocket
         self.start_response(
             "101 Switching Protocols",
@@ -93,30 +94,28 @@ class OcppHandler(WebSocketHandler):
         return self.websocket
 
     def _stream(self):
-        """Return the socket's stream for gevent-websocket, reading through a small buffer."""
+        """Return gevent-websocket's stream (for its writes: OcppWebSocket reads the socket itself)."""
         from geventwebsocket.handler import Stream
 
-        self._shrink_read_buffer()
         return Stream(self)
 
-    def _shrink_read_buffer(self) -> None:
-        """Swap pywsgi's 8 KiB request read buffer for a small one: idle chargers number in the thousands.
-
-        A client sends nothing before our 101 (RFC 6455 4.1), so the old buffer is empty; if one did
-        anyway, the old buffer stays.
+    def _take_read_buffer(self) -> bytes:
+        """Return what pywsgi's request read buffer holds past the request, and free that buffer (8 KiB: idle
+        chargers number in the thousands). A client sends nothing before our 101 (RFC 6455 4.1); one may anyway.
         """
         sock = self.socket
         timeout = sock.gettimeout()
         sock.settimeout(0.0)
         try:
             pending = self.rfile.peek(0)  # with a zero timeout: only bytes already here, never a wait
-        except OSError:
-            pending = b"?"
+        except OSError:  # only a read from the socket raises: the buffer was empty
+            pending = b""
         finally:
             sock.settimeout(timeout)
-        if not pending:
-            self.rfile.close()
-            self.rfile = sock.makefile("rb", WS_READ_BUFFER)
+        pending = self.rfile.read(len(pending)) if pending else b""
+        self.rfile.close()
+        self.rfile = io.BytesIO()
+        return pending
 
 
 def negotiate(header: str) -> str | None:

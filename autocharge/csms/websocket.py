@@ -5,22 +5,15 @@ import socket
 import struct
 import time
 
-from geventwebsocket.exceptions import ProtocolError, WebSocketError
+from geventwebsocket.exceptions import FrameTooLargeException, ProtocolError, WebSocketError
 from geventwebsocket.websocket import Header, WebSocket
 from wsaccel.xormask import XorMaskerSimple
 
 MAX_MESSAGE = 1024 * 1024  # bytes in one message, all its fragments together (the largest OCPP frames are ~100 KiB)
+RECV_SIZE = 4096  # bytes asked of the kernel at once: most OCPP frames are far smaller
+MAX_RECV = 256 * 1024  # the most asked at once for a long payload (recv allocates what it is asked for)
 DRAIN_SECONDS = 2.0  # how long a refused peer may take to read our close frame and hang up
 TOO_BIG, PROTOCOL_ERROR, BAD_DATA, NORMAL = 1009, 1002, 1007, 1000
-
-
-def _mask(self, payload):
-    """Unmask a frame with wsaccel's C masker instead of gevent-websocket's per-byte Python loop."""
-    return XorMaskerSimple(self.mask).process(payload)
-
-
-Header.mask_payload = _mask
-Header.unmask_payload = _mask
 
 
 class MessageTooBig(WebSocketError):
@@ -28,55 +21,92 @@ class MessageTooBig(WebSocketError):
 
 
 class OcppWebSocket(WebSocket):
-    """A WebSocket that refuses oversize messages before buffering them and always closes with a code and reason."""
+    """A WebSocket that refuses oversize messages before buffering them and always closes with a code and reason.
+
+    It reads the socket itself (gevent-websocket reads through a file object, a header field at a time), into
+    `pending`: what arrived and is not read yet, nothing for an idle charger.
+    """
 
     max_message = MAX_MESSAGE
+    pending = b""  # bytes received and not read yet (the class's empty default until a socket has some)
 
     def read_message(self):
         """Return the next text or binary message; raise MessageTooBig before reading a payload past the limit."""
         opcode, parts, size = None, [], 0
         while True:
-            header = Header.decode_header(self.stream)
-            if header.flags:
+            fin, flags, frame_opcode, length, mask = self._header()
+            if flags:
                 raise ProtocolError("Reserved bits set.")
-            # decode_header has already refused oversize or fragmented control frames.
-            if size + header.length > self.max_message:
+            if size + length > self.max_message:
                 raise MessageTooBig(f"Message larger than {self.max_message} bytes.")
-            payload = self._payload(header)
-            if header.opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY):
+            payload = self._take(length) if length else b""
+            if mask is not None and payload:  # wsaccel's C masker (gevent-websocket's is a per-byte Python loop)
+                payload = XorMaskerSimple(mask).process(payload)
+            if frame_opcode in (self.OPCODE_TEXT, self.OPCODE_BINARY):
                 if opcode:
                     raise ProtocolError("A new message started before the previous one ended.")
-                opcode = header.opcode
-            elif header.opcode == self.OPCODE_CONTINUATION:
+                opcode = frame_opcode
+            elif frame_opcode == self.OPCODE_CONTINUATION:
                 if not opcode:
                     raise ProtocolError("Continuation frame without a message.")
-            elif header.opcode == self.OPCODE_PING:
-                self.handle_ping(header, payload)
+            elif frame_opcode == self.OPCODE_PING:
+                self.handle_ping(None, payload)
                 continue
-            elif header.opcode == self.OPCODE_PONG:
+            elif frame_opcode == self.OPCODE_PONG:
                 continue
-            elif header.opcode == self.OPCODE_CLOSE:
-                self.handle_close(header, payload)
+            elif frame_opcode == self.OPCODE_CLOSE:
+                self.handle_close(Header(fin, frame_opcode, flags, length), payload)
                 return None
             else:
-                raise ProtocolError(f"Unknown opcode {header.opcode}.")
+                raise ProtocolError(f"Unknown opcode {frame_opcode}.")
             parts.append(payload)
-            size += header.length
-            if header.fin:
+            size += length
+            if fin:
                 break
         message = parts[0] if len(parts) == 1 else b"".join(parts)  # one frame, the usual case: no copy
         if opcode == self.OPCODE_TEXT:
             return self._decode_bytes(message)  # raises UnicodeError on invalid UTF-8
         return bytes(message)
 
-    def _payload(self, header: Header) -> bytes:
-        """Read and unmask one frame's payload; raise WebSocketError when the peer hangs up midway."""
-        if not header.length:
-            return b""
-        payload = self.raw_read(header.length)
-        if len(payload) != header.length:
-            raise WebSocketError("Unexpected end of stream inside a frame.")
-        return header.unmask_payload(payload) if header.mask else payload
+    def _header(self) -> tuple[int, int, int, int, bytes | None]:
+        """Read a frame's header: (FIN bit, reserved bits, opcode, payload length, mask or None)."""
+        first, second = self._take(2)
+        fin, flags, opcode, length = first & 0x80, first & 0x70, first & 0x0F, second & 0x7F
+        if opcode > 0x07:
+            if not fin:
+                raise ProtocolError("Received fragmented control frame.")
+            if length > 125:
+                raise FrameTooLargeException("Control frame cannot be larger than 125 bytes.")
+        if length == 126:
+            length = int.from_bytes(self._take(2), "big")
+        elif length == 127:
+            length = int.from_bytes(self._take(8), "big")
+        return fin, flags, opcode, length, self._take(4) if second & 0x80 else None
+
+    def _take(self, size: int) -> bytes:
+        """Return the next `size` bytes of the stream, waiting for them; raise WebSocketError if it ends first."""
+        pending = self.pending
+        if len(pending) < size:
+            pending = self._receive(pending, size)
+        self.pending = pending[size:]
+        return pending[:size]
+
+    def _receive(self, pending: bytes, size: int) -> bytes:
+        """Receive until at least `size` bytes are pending (the socket's idle timeout applies); return them."""
+        sock = self.handler.socket
+        wait = getattr(sock, "_wait", None)  # a gevent socket's (a plain one blocks in recv)
+        chunks, have = ([pending] if pending else []), len(pending)
+        while have < size:
+            # Wait before asking: a charger speaks after our answer, so asking first would nearly always fail (a
+            # system call and an exception per frame). gevent's own recv() waits the same way, after trying.
+            if wait is not None:
+                wait(sock._read_event)
+            chunk = sock.recv(min(max(size - have, RECV_SIZE), MAX_RECV))
+            if not chunk:
+                raise WebSocketError("Unexpected end of stream.")
+            chunks.append(chunk)
+            have += len(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
     def send(self, message, binary=None):
         """Send a message in one frame (gevent-websocket's send, its header packed in one step, one system call)."""

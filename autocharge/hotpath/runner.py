@@ -29,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask.globals import _cv_app as _app_context
 from gevent.monkey import get_original
 
 from ..extensions import db
@@ -369,7 +370,8 @@ def dialect_name() -> str:
 
 def _engine() -> sa.Engine:
     """Return the current app's engine: db.engine without its lookup through a weak dictionary at every call."""
-    app = current_app._get_current_object()
+    context = _app_context.get(None)  # what current_app reads, without the proxy (a few calls per message)
+    app = current_app._get_current_object() if context is None else context.app  # (None: raises "outside")
     if app is _last_app[0]:
         return _last_app[1]
     engine = db.engine

@@ -9,7 +9,7 @@ register, never a sum, so applying the plan of a retried event changes nothing.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ..models.statuses import Origin, TransactionStatus
 
@@ -17,9 +17,9 @@ BEGIN = "Transaction.Begin"
 STARTED, ENDED = "Started", "Ended"
 
 
-@dataclass(frozen=True)
-class Sample:
-    """One meter reading: what the session chart plots."""
+class Sample(NamedTuple):
+    """One meter reading: what the session chart plots (a named tuple: made per meter value, 3x cheaper than a
+    frozen dataclass)."""
 
     timestamp: datetime
     energy_wh: float | None = None  # Energy.Active.Import.Register

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import orjson
+
 CALL, CALL_RESULT, CALL_ERROR = 2, 3, 4
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 # The schemas' keys that the plain rule spells wrong, as the `ocpp` package's dataclasses name them
@@ -24,17 +26,28 @@ _TO_SNAKE_SPECIAL = {value: key for key, value in _TO_CAMEL_SPECIAL.items()}
 
 def call_frame(unique_id: str, action: str, payload: Any) -> str:
     """Return a Call frame as compact JSON."""
-    return json.dumps([CALL, unique_id, action, payload], separators=(",", ":"))
+    return dumps([CALL, unique_id, action, payload])
 
 
 def result_frame(unique_id: str, payload: Any) -> str:
     """Return a CallResult frame as compact JSON."""
-    return json.dumps([CALL_RESULT, unique_id, payload], separators=(",", ":"))
+    return dumps([CALL_RESULT, unique_id, payload])
 
 
 def error_frame(unique_id: str, code: str, description: str, details: dict | None = None) -> str:
     """Return a CallError frame as compact JSON (the description cut to 255 characters)."""
-    return json.dumps([CALL_ERROR, unique_id, code, description[:255], details or {}], separators=(",", ":"))
+    return dumps([CALL_ERROR, unique_id, code, description[:255], details or {}])
+
+
+def dumps(value: Any) -> str:
+    """Return a value as compact JSON text: orjson (~20x faster), else the json module (integers past 64 bits).
+
+    Frames are read with the json module: orjson reads an integer past 64 bits as a float.
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"))
 
 
 @cache
@@ -94,8 +107,9 @@ def parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
+        # Chargers write UTC with a Z: read without it, the value is naive already (converting costs ~1 us).
+        value = datetime.fromisoformat(text[:-1] if text[-1] == "Z" else text)
+    except (ValueError, TypeError):
         return None
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
