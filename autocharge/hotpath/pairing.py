@@ -4,12 +4,13 @@ import sqlalchemy as sa
 
 from ..models import PairingSession
 from ..models.statuses import PairingState
-from .runner import prebuilt, run
+from .runner import constant, prebuilt, run
 
 _WAITING_ID = prebuilt(
     "pairing.waiting_pairing_id",
     sa.select(PairingSession.id).where(
-        PairingSession.charger_id == sa.bindparam("p_charger"), PairingSession.state == PairingState.WAITING
+        PairingSession.charger_id == sa.bindparam("p_charger"),
+        PairingSession.state == constant(PairingState.WAITING.value),
     ),
 )
 

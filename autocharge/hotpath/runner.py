@@ -71,6 +71,13 @@ def prebuilt(name: str, statement):
     return statement
 
 
+def constant(value: str) -> sa.ColumnElement:
+    """Return a string constant written into the SQL instead of bound: a partial index (WHERE state = 'waiting') is
+    usable only when the planner sees the value, and SQLite prepares a statement again at every run whose plan
+    depends on a parameter's value (~6 us, most of such a read)."""
+    return sa.literal_column("'" + str(value).replace("'", "''") + "'")
+
+
 def prebuilt_per_dialect(name: str, build: Callable[[str], Any]) -> Callable[[str], Any]:
     """Register a statement built per dialect (INSERT ... ON CONFLICT); return its builder, caching one per dialect."""
     built: dict[str, Any] = {}

@@ -8,13 +8,13 @@ import sqlalchemy as sa
 
 from ..models import RemoteStart, RfidTag, User, Vehicle
 from ..models.statuses import VehicleStatus
-from .runner import prebuilt, run
+from .runner import constant, prebuilt, run
 
 _VEHICLE = prebuilt(
     "tokens.active_vehicle",
     sa.select(Vehicle.id, Vehicle.user_id, User.status)
     .join(User, User.id == Vehicle.user_id)
-    .where(Vehicle.identifier == sa.bindparam("p_ident"), Vehicle.status == VehicleStatus.ACTIVE),
+    .where(Vehicle.identifier == sa.bindparam("p_ident"), Vehicle.status == constant(VehicleStatus.ACTIVE.value)),
 )
 _RETIRED = prebuilt(
     "tokens.any_vehicle_id",
@@ -41,7 +41,7 @@ _RFID = prebuilt(
 _ACTIVE_VEHICLES = prebuilt(
     "tokens.active_vehicle_ids",
     sa.select(Vehicle.id)
-    .where(Vehicle.user_id == sa.bindparam("p_user"), Vehicle.status == VehicleStatus.ACTIVE)
+    .where(Vehicle.user_id == sa.bindparam("p_user"), Vehicle.status == constant(VehicleStatus.ACTIVE.value))
     .limit(2),
 )
 
