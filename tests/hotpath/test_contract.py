@@ -7,6 +7,7 @@ column defaults and onupdates, return the same rows with the same Python types (
 same rows and leave the same stored rows, read raw from the driver.
 """
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -94,8 +95,11 @@ SAMPLES = [  # the first is stored already (a retry): skipped
     {"transaction_id": 1, "timestamp": T1, "energy_wh": 1750.5, "power_w": 7200.25, "soc": 41.0},
     {"transaction_id": 1, "timestamp": T1 + timedelta(seconds=1), "energy_wh": None, "power_w": 7100.0, "soc": None},
 ]
-READINGS = {  # SAMPLES as the readings statements take them: one array per column
-    f"p_{name}s": [sample[name] for sample in SAMPLES] for name in ("timestamp", "energy_wh", "power_w", "soc")
+READINGS = {  # SAMPLES as the readings statements take them: one JSON array of objects, ISO 8601 times
+    "p_samples": json.dumps(
+        [{name: sample[name] for name in ("timestamp", "energy_wh", "power_w", "soc")} for sample in SAMPLES],
+        default=datetime.isoformat,
+    )
 }
 
 CASES: dict[str, list[Case]] = {
