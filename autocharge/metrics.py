@@ -22,6 +22,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 
 from .extensions import db
+from .hotpath import runner as hotpath
 
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)  # CPU seconds and memory of this process
@@ -148,5 +149,6 @@ def _read_gauges() -> None:
     pending = sa.select(sa.func.count()).select_from(ChargerCommand).where(ChargerCommand.state == CommandState.PENDING)
     PENDING.set(db.session.scalar(pending))
     pool = db.engine.pool
-    POOL_CHECKED_OUT.set(pool.checkedout() if hasattr(pool, "checkedout") else 0)
+    in_use = pool.checkedout() - hotpath.parked(db.engine) if hasattr(pool, "checkedout") else 0
+    POOL_CHECKED_OUT.set(in_use)  # the connections the hot path keeps idle between statements are not in use
     POOL_SIZE.set(pool.size() if hasattr(pool, "size") else 0)

@@ -1,5 +1,7 @@
 """The hot path's own PostgreSQL connection: reads in autocommit, a write pipelined from BEGIN to COMMIT."""
 
+import os
+
 import pytest
 import sqlalchemy as sa
 
@@ -40,10 +42,18 @@ def _stored():
         db.session.remove()
 
 
-def test_a_read_holds_no_connection_and_no_transaction(pg_app):
+def _in_use() -> int:
+    """Return how many connections are checked out of the pool and not parked by the hot path."""
+    return db.engine.pool.checkedout() - runner.parked(db.engine)
+
+
+def test_a_read_holds_no_transaction_and_parks_its_connection(pg_app):
     with pg_app.app_context():
         assert hot.find_by_key(1, "k1").meter_start == 1000
-        assert db.engine.pool.checkedout() == 0
+        assert _in_use() == 0
+        assert runner.parked(db.engine) == 1  # idle in autocommit, for the next statement
+        parked = runner._parked[db.engine][0][0].dbapi_connection
+        assert parked.autocommit and parked.pgconn.transaction_status == 0  # no transaction held
         assert not db.session.registry.has()  # no ORM session was needed either
 
 
@@ -52,8 +62,8 @@ def test_a_write_is_committed_once_its_block_ends(pg_app):
         with writing():
             assert hot.record_register_by_id(1, 1, 1500)
             hot.insert_samples(1, [Sample(T0, energy_wh=1500.0)])
-            assert db.engine.pool.checkedout() == 1  # the write holds its connection until COMMIT
-        assert db.engine.pool.checkedout() == 0
+            assert _in_use() == 1  # the write holds its connection until COMMIT
+        assert _in_use() == 0
         assert _stored() == (("active", 500), 1)
 
 
@@ -80,7 +90,7 @@ def test_an_error_inside_the_block_rolls_the_write_back(pg_app):
             hot.complete(1, T0, 2000, 1000, "Local")
             raise RuntimeError("the service failed after its first write")
         assert _stored() == (("active", 0), 0)
-        assert db.engine.pool.checkedout() == 0
+        assert _in_use() == 0
 
 
 def test_a_pipelined_write_tells_how_many_rows_it_changed(pg_app):
@@ -100,7 +110,7 @@ def test_a_write_run_alone_is_one_statement_in_autocommit(pg_app):
     with pg_app.app_context():
         with writing():
             assert hot.record_readings_by_id(1, 1, 1500, [Sample(T0, energy_wh=1500.0)])
-            assert db.engine.pool.checkedout() == 0  # committed already: no transaction held open
+            assert _in_use() == 0  # committed already: no transaction held open
         assert _stored() == (("active", 500), 1)
         with writing():  # a retry: the sample is there, the energy does not go back
             assert hot.record_readings_by_id(1, 1, 1200, [Sample(T0, energy_wh=1200.0)])
@@ -127,5 +137,31 @@ def test_hot_statements_join_the_session_s_open_transaction(pg_app):
             session.execute(sa.update(Transaction).values(meter_start=900))  # the ORM first, then the hot path
             assert hot.find_by_id(1, 1).meter_start == 900  # sees the session's own write
             assert isinstance(runner.connection(), runner.Connection)
-            assert db.engine.pool.checkedout() == 1
+            assert _in_use() == 1
         assert hot.find_by_id(1, 1).meter_start == 900
+
+
+def test_a_parked_connection_the_server_dropped_is_replaced_before_use(pg_app, monkeypatch):
+    with pg_app.app_context():
+        assert hot.find_by_key(1, "k1")  # parks its connection
+        ((pooled, _since),) = runner._parked[db.engine]
+        backend = pooled.dbapi_connection.info.backend_pid
+        with db.engine.connect() as other:
+            other.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        monkeypatch.setattr(runner.pgping, "PING_AFTER", 0.0)  # it sat idle long enough to be pinged first
+        assert hot.find_by_key(1, "k1").meter_start == 1000  # no error: found dead at the ping, replaced
+        ((pooled, _since),) = runner._parked[db.engine]
+        assert pooled.dbapi_connection.info.backend_pid != backend
+
+
+def test_a_forked_child_leaves_the_parents_parked_connections_alone(pg_app):
+    with pg_app.app_context():
+        assert hot.find_by_key(1, "k1")
+        assert runner.parked(db.engine) == 1
+        child = os.fork()
+        if child == 0:  # the child must neither use nor close the parent's socket
+            os._exit(0 if runner.parked(db.engine) == 0 else 1)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert hot.find_by_key(1, "k1").meter_start == 1000  # the parent's connection still works
+        assert runner.parked(db.engine) == 1
