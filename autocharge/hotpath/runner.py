@@ -382,7 +382,7 @@ def _park(engine: sa.Engine, pooled) -> bool:
         parked = _parked[engine] = []
         if not sa.event.contains(engine, "engine_disposed", _close_parked):
             sa.event.listen(engine, "engine_disposed", _close_parked)
-    if len(parked) >= max(1, getattr(engine.pool, "size", lambda: 2)() // 2):
+    if len(parked) >= getattr(engine.pool, "size", lambda: 0)() // 2:  # a pool of one parks nothing
         return False
     parked.append((pooled, time.monotonic()))
     return True

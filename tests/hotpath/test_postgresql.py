@@ -165,3 +165,14 @@ def test_a_forked_child_leaves_the_parents_parked_connections_alone(pg_app):
         assert os.waitstatus_to_exitcode(status) == 0
         assert hot.find_by_key(1, "k1").meter_start == 1000  # the parent's connection still works
         assert runner.parked(db.engine) == 1
+
+
+def test_a_pool_of_one_parks_nothing(pg_database_url):
+    from conftest import make_app
+
+    app = make_app(pg_database_url, AUTOCHARGE_DB_POOL_SIZE=1)
+    with app.app_context():
+        hot.find_by_key(1, "k1")
+        assert runner.parked(db.engine) == 0
+        assert db.engine.pool.checkedout() == 0  # the ORM still has the pool's one connection
+        db.engine.dispose()
