@@ -391,7 +391,7 @@ def _park(engine: sa.Engine, pooled) -> bool:
 def _unpark(engine: sa.Engine):
     """Return the most recently parked connection of the engine, pinged first if it sat idle a while; or None."""
     parked = _parked.get(engine)
-    while parked:
+    if parked:
         pooled, since = parked.pop()
         if time.monotonic() - since < pgping.PING_AFTER:
             return pooled
