@@ -1,5 +1,6 @@
 """The WebSocket endpoint: subprotocols, Basic auth, unknown chargers, registration (SPEC §6)."""
 
+import socket
 import time
 
 import pytest
@@ -177,3 +178,29 @@ def test_unknown_chargers_registered_as_pending_are_capped(live_server_factory, 
 @pytest.mark.parametrize("box", ["CP%00X", "CP%0AX", "x" * 49])
 def test_a_charge_box_id_that_cannot_be_one_is_400(live_server, charger, box):
     assert refused(live_server, box=box) == 400
+
+
+def _frame(text: str) -> bytes:
+    """Return a masked client text frame (RFC 6455 5.2) of a short message."""
+    data, mask = text.encode(), b"\x01\x02\x03\x04"
+    return bytes((0x81, 0x80 | len(data))) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+
+
+def test_a_frame_sent_along_with_the_upgrade_request_is_answered(live_server, charger):
+    # pywsgi reads the request through a buffer that may already hold the charger's first frames: they are handed
+    # to the socket's reader, not lost.
+    request = (
+        b"GET /ocpp/CP-1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
+    )
+    frames = _frame('[2,"h1","Heartbeat",{}]') + _frame('[2,"h2","Heartbeat",{}]')
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=5) as sock:
+        sock.sendall(request + frames)  # one send: the frames arrive with the request
+        received = b""
+        while received.count(b'"currentTime"') < 2:
+            chunk = sock.recv(4096)
+            assert chunk, f"closed after {received!r}"
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 101")
+    assert received.index(b'[3,"h1"') < received.index(b'[3,"h2"')
