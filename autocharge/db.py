@@ -36,7 +36,7 @@ def is_record_id(value: int) -> bool:
 def utcnow() -> datetime:
     """Return the current UTC time as a naive datetime (how every column stores it)."""
     # Twice as fast as datetime.now(UTC).replace(tzinfo=None), and called a few times per charger message.
-    return _EPOCH + timedelta(0, time.time())
+    return from_timestamp(time.time())
 
 
 def from_timestamp(seconds: float) -> datetime:

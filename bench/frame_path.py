@@ -41,7 +41,6 @@ from autocharge import checkpoint, create_app  # noqa: E402
 from autocharge.csms import connection, registry  # noqa: E402
 from autocharge.csms.charger_socket import Connection  # noqa: E402
 from autocharge.extensions import db  # noqa: E402
-from autocharge.hotpath import group  # noqa: E402
 from autocharge.services import charger_state  # noqa: E402
 
 _T0 = datetime(2030, 1, 1)
@@ -76,13 +75,8 @@ def connections(app, count: int) -> list[Connection]:
 
 def handle(app, conn: Connection, text: str) -> str:
     """Answer one frame as the receive loop does (connection._receive_loop), the socket aside."""
-    frame = group.start_frame()
-    reply = connection._handle(app, conn, text)
-    waits_for = group.end_frame(frame)
-    yields = waits_for is not None and not waits_for.committed.is_set()
-    if waits_for is not None:
-        reply = connection.once_committed(conn, waits_for, reply, text)
-    if not yields:
+    reply, yielded = connection.answer(app, conn, text)
+    if not yielded:
         gevent.sleep(0)
     return reply
 

@@ -82,22 +82,29 @@ def _receive_loop(app: Flask, conn: Connection) -> None:
                 return
             if text is None:
                 return
-            frame = group.start_frame()
-            reply = _handle(app, conn, text)
-            waits_for = group.end_frame(frame)
-            yields = waits_for is not None and not waits_for.committed.is_set()
-            if waits_for is not None:
-                reply = once_committed(conn, waits_for, reply, text)
+            reply, yielded = answer(app, conn, text)
             if reply is not None:
                 try:
                     conn.send(reply)
                 except WebSocketError:
                     return
             local_lists.heard(app, conn)  # once the answer is out: a list sync may call the charger now
-            if not yields:  # (waiting for the commit yields to the hub already)
+            if not yielded:  # (waiting for the commit yields to the hub already)
                 # A socket that always has data never blocks, and SQLite never yields: without this one busy
                 # charger would hold the process, every other charger and the web UI waiting behind it.
                 gevent.sleep(0)
+
+
+def answer(app: Flask, conn: Connection, text: str | bytes) -> tuple[str | None, bool]:
+    """Return the answer to one frame, sent only once what it wrote or read is committed, and whether waiting for
+    that commit yielded to the hub."""
+    frame = group.start_frame()
+    reply = _handle(app, conn, text)
+    waits_for = group.end_frame(frame)
+    yielded = waits_for is not None and not waits_for.committed.is_set()
+    if waits_for is not None:
+        reply = once_committed(conn, waits_for, reply, text)
+    return reply, yielded
 
 
 def once_committed(conn: Connection, waits_for: group.Group, reply: str | None, text: str | bytes) -> str | None:

@@ -31,7 +31,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask.globals import _cv_app as _app_context
 from gevent.monkey import get_original
 
 from .. import pgping
@@ -441,8 +440,7 @@ def dialect_name() -> str:
 
 def _engine() -> sa.Engine:
     """Return the current app's engine: db.engine without its lookup through a weak dictionary at every call."""
-    context = _app_context.get(None)  # what current_app reads, without the proxy (a few calls per message)
-    app = current_app._get_current_object() if context is None else context.app  # (None: raises "outside")
+    app = current_app._get_current_object()
     if app is _last_app[0]:
         return _last_app[1]
     engine = db.engine

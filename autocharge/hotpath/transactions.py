@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..db import utcnow
 from ..models import MeterSample, RemoteStart, Transaction
 from ..models.statuses import TransactionStatus
+from ..wire.codec import dumps
 from . import runner
 from .runner import connection, prebuilt, prebuilt_per_dialect, run
 
@@ -296,7 +296,7 @@ def record_readings_by_key(charger_id: int, dedupe_key: str, register: int | Non
 def _json(samples: list[Reading]) -> dict:
     """Return the samples as the readings statements' one parameter: a JSON array of objects, one per sample."""
     rows = [{name: getattr(s, name) for name in _SAMPLE_COLUMNS} for s in samples]
-    return {"p_samples": orjson.dumps(rows).decode()}
+    return {"p_samples": dumps(rows)}
 
 
 def raise_energy(tx_id: int, energy_wh: int) -> None:
