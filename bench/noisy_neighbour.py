@@ -59,6 +59,8 @@ def prepare(url: str, args) -> list:
     from autocharge.models import Admin, Charger
     from autocharge.services import admins, chargers
 
+    if url.startswith("sqlite"):  # a fresh machine has no bench folder yet
+        args.db.parent.mkdir(parents=True, exist_ok=True)
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     web_pages.run([*flask, "db", "upgrade"], url)
     engine = sa.create_engine(url)
