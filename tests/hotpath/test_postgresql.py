@@ -176,3 +176,15 @@ def test_a_pool_of_one_parks_nothing(pg_database_url):
         assert runner.parked(db.engine) == 0
         assert db.engine.pool.checkedout() == 0  # the ORM still has the pool's one connection
         db.engine.dispose()
+
+
+def test_the_pool_gauge_leaves_parked_connections_out(pg_app):
+    from autocharge import metrics
+
+    with pg_app.app_context():
+        hot.find_by_key(1, "k1")
+        assert runner.parked(db.engine) == 1
+        metrics._read_gauges()  # its own count query holds the session's connection meanwhile
+        assert db.engine.pool.checkedout() == 2
+        assert metrics.REGISTRY.get_sample_value("autocharge_db_pool_checked_out") == 1.0
+        db.session.remove()
