@@ -61,8 +61,10 @@ def fleet(app) -> dict:
         older = add_charger(session, "CP-OLDER", False, seen=now - timedelta(hours=3))
         add_charger(session, "CP-NEW", False, registration="pending", seen=now - timedelta(days=2))
         add_charger(session, "CP-NEVER", False, registration="pending")  # never connected: offline, not listed
-        add_tx(session, busy, now - timedelta(minutes=1), 1_500, status="active")
-        add_tx(session, busy, now - timedelta(minutes=2), 0, status="active", connector=2)
+        # Started a minute or two ago, yet today (a run in the first minutes after midnight once counted them as
+        # yesterday's).
+        add_tx(session, busy, max(now - timedelta(minutes=1), midnight + timedelta(seconds=1)), 1_500, status="active")
+        add_tx(session, busy, max(now - timedelta(minutes=2), midnight), 0, status="active", connector=2)
         add_tx(session, busy, month_first - timedelta(days=3), 0, status="active")  # left open under the newer one
         add_tx(session, online, midnight, 2_000)
         add_tx(session, online, month_first, 10_000)  # today too on the 1st of a month
