@@ -44,39 +44,60 @@ def from_timestamp(seconds: float) -> datetime:
     return _EPOCH + timedelta(0, seconds)
 
 
-@contextmanager
-def writing():
+class writing:  # noqa: N801 (used as a function: `with writing() as session`)
     """Run a write transaction: serialised when configured, committed on success, rolled back on error.
 
     In a charger frame on SQLite the commit is shared with the other frames of this loop turn (hotpath/group.py).
+    A class rather than a @contextmanager: a charger message enters one or two, and the generator's machinery was
+    a measurable share of a frame.
     """
-    config = current_app.config
-    nested = _inside.get()
-    serialize = not nested and config["AUTOCHARGE_SERIALIZE_WRITES"]
-    if serialize:
-        _write_lock.acquire()
-    outer = _inside.set(True)
-    try:
-        if config["AUTOCHARGE_GROUP_COMMIT"]:
-            if hotpath.in_group():  # nested in a grouped block: part of it
-                yield db.session
-                return
-            grouped = not nested and group.begin(_write_lock)
-            if not grouped:
-                group.flush()  # what the frames wrote is committed before anything else writes
-        else:
-            grouped = False
-        yield from _transaction(grouped)
-    finally:
-        _inside.reset(outer)
-        if serialize:
+
+    __slots__ = ("serialize", "outer", "grouped", "joined")
+
+    def __enter__(self):
+        """Take the write lock (outermost block only) and begin the transaction, or join the enclosing one."""
+        config = current_app.config
+        nested = _inside.get()
+        self.serialize = not nested and config["AUTOCHARGE_SERIALIZE_WRITES"]
+        if self.serialize:
+            _write_lock.acquire()
+        self.outer = _inside.set(True)
+        self.joined = self.grouped = False
+        try:
+            if config["AUTOCHARGE_GROUP_COMMIT"]:
+                if hotpath.in_group():  # nested in a grouped block: part of it
+                    self.joined = True
+                    return db.session
+                self.grouped = not nested and group.begin(_write_lock)
+                if not self.grouped:
+                    group.flush()  # what the frames wrote is committed before anything else writes
+        except BaseException:
+            self._leave()
+            raise
+        return db.session
+
+    def __exit__(self, kind, _value, _traceback) -> bool:
+        """Commit (or end the grouped block) when the block succeeded, else roll back; never swallow its error."""
+        try:
+            if not self.joined:
+                if kind is None:
+                    _commit(self.grouped)
+                else:
+                    _roll_back(self.grouped)
+        finally:
+            self._leave()
+        return False
+
+    def _leave(self) -> None:
+        """Mark the block ended and give the write lock back if this block took it."""
+        _inside.reset(self.outer)
+        if self.serialize:
             _write_lock.release()
 
 
-def _transaction(grouped: bool):
-    """Yield the session for one write transaction, then commit it (or end its grouped block), or roll it back."""
+def _commit(grouped: bool) -> None:
+    """Commit the block's write transaction (or end its grouped block); on failure roll back and raise."""
     try:
-        yield db.session
         if grouped and db.session.registry.has():
             db.session.flush()  # an ORM write still pending leaves the group now, before its block ends
         if grouped and hotpath.in_group():
@@ -86,13 +107,20 @@ def _transaction(grouped: bool):
         if db.session.registry.has():  # only when the block used the ORM session: creating one costs
             db.session.commit()
     except BaseException:
+        _roll_back(grouped)
+        raise
+    hotpath.end_write()
+
+
+def _roll_back(grouped: bool) -> None:
+    """Roll back the block's write transaction (or its part of the group)."""
+    try:
         if grouped and hotpath.in_group():
             group.end(ok=False)
         else:
             hotpath.rollback()
         if db.session.registry.has():
             db.session.rollback()
-        raise
     finally:
         hotpath.end_write()
 

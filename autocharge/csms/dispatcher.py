@@ -24,6 +24,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from functools import cache
 from types import ModuleType
 
 from ..models.statuses import Registration
@@ -132,7 +133,7 @@ def _call(protocol: Protocol, conn, unique_id: str, action: str, payload: dict):
     """Route a Call to its handler and return the handler's call_result; raise FrameError."""
     if action not in schemas.known_actions(protocol.version):
         raise FrameError("NotImplemented", f"Unknown action {action[:60]}.", unique_id)
-    handler = getattr(protocol.handlers, "on_" + codec.snake(action), None)
+    handler = _handler(protocol.version, action)
     if handler is None:
         raise FrameError("NotSupported", f"{action} is not supported by this back office.", unique_id)
     if conn.registration != Registration.ACCEPTED and action != "BootNotification":
@@ -153,6 +154,12 @@ def _call(protocol: Protocol, conn, unique_id: str, action: str, payload: dict):
     if action == "BootNotification":
         local_lists.booted(conn)  # a booted charger may have lost its local list: check it again
     return result
+
+
+@cache
+def _handler(version: str, action: str):
+    """Return the on_<action> handler of an action of the version (known_actions), or None if we have none."""
+    return getattr(PROTOCOLS[version].handlers, "on_" + codec.snake(action), None)
 
 
 def _answer_received(conn, message: list) -> None:
