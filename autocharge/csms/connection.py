@@ -58,6 +58,7 @@ def serve_connection(app: Flask, ws: OcppWebSocket, charger_id: int, charge_box_
     try:
         _receive_loop(app, conn)
     finally:
+        ws.stop_watching_idle()
         registry.unregister(conn)
         local_lists.closed(conn)
         metrics.CONNECTED.set(registry.count())
@@ -147,7 +148,8 @@ def _mark_seen(app: Flask, conn: Connection) -> None:
 
 
 def _set_idle_timeout(ws: OcppWebSocket, seconds: float) -> None:
-    """Make a silent socket's receive fail after `seconds`, so half-open connections end."""
+    """Make a silent socket's receive fail after `seconds`, so half-open connections end; bound sends the same."""
     sock = getattr(ws.handler, "socket", None)
     if sock is not None and seconds > 0:
-        sock.settimeout(seconds)
+        sock.settimeout(seconds)  # a send to a charger that stopped reading, and the close
+        ws.watch_idle(seconds)

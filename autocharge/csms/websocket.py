@@ -5,6 +5,7 @@ import socket
 import struct
 import time
 
+from gevent import get_hub, getcurrent
 from geventwebsocket.exceptions import FrameTooLargeException, ProtocolError, WebSocketError
 from geventwebsocket.websocket import Header, WebSocket
 from wsaccel.xormask import XorMaskerSimple
@@ -12,6 +13,7 @@ from wsaccel.xormask import XorMaskerSimple
 MAX_MESSAGE = 1024 * 1024  # bytes in one message, all its fragments together (the largest OCPP frames are ~100 KiB)
 RECV_SIZE = 4096  # bytes asked of the kernel at once: most OCPP frames are far smaller
 MAX_RECV = 256 * 1024  # the most asked at once for a long payload (recv allocates what it is asked for)
+IDLE_TICKS = 4  # the idle timer's checks per idle timeout
 DRAIN_SECONDS = 2.0  # how long a refused peer may take to read our close frame and hang up
 TOO_BIG, PROTOCOL_ERROR, BAD_DATA, NORMAL = 1009, 1002, 1007, 1000
 
@@ -29,6 +31,40 @@ class OcppWebSocket(WebSocket):
 
     max_message = MAX_MESSAGE
     pending = b""  # bytes received and not read yet (the class's empty default until a socket has some)
+    # Idle detection (watch_idle): the greenlet waiting for data, how many receives so far, and the timer's state.
+    _reader = None
+    _received = 0
+    _timer = None
+    _seen = 0
+    _silent_ticks = 0
+
+    def watch_idle(self, seconds: float) -> None:
+        """Make the receive waiting for data raise TimeoutError once nothing arrived for `seconds` (to 1.25x that).
+
+        One repeating timer per socket checks every quarter of it. The socket's own timeout would start and stop a
+        Timeout at every wait for a frame: a measurable share of a frame's cost.
+        """
+        if seconds <= 0 or self._timer is not None:
+            return
+        self._timer = get_hub().loop.timer(seconds / IDLE_TICKS, seconds / IDLE_TICKS)
+        self._timer.start(self._tick)
+
+    def stop_watching_idle(self) -> None:
+        """Stop the idle timer (the socket is done with)."""
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.close()
+
+    def _tick(self) -> None:
+        """The idle timer (a hub callback): after IDLE_TICKS ticks with nothing received, fail the waiting receive."""
+        if self._received != self._seen:
+            self._seen, self._silent_ticks = self._received, 0
+            return
+        self._silent_ticks += 1
+        reader = self._reader
+        if self._silent_ticks >= IDLE_TICKS and reader is not None:
+            self._reader = None
+            reader.throw(TimeoutError("Nothing received within the idle timeout."))
 
     def read_message(self):
         """Return the next text or binary message; raise MessageTooBig before reading a payload past the limit."""
@@ -94,16 +130,22 @@ class OcppWebSocket(WebSocket):
     def _receive(self, pending: bytes, size: int) -> bytes:
         """Receive until at least `size` bytes are pending (the socket's idle timeout applies); return them."""
         sock = self.handler.socket
-        wait = getattr(sock, "_wait", None)  # a gevent socket's (a plain one blocks in recv)
+        ready = getattr(sock, "_read_event", None)  # a gevent socket's (a plain one blocks in recv)
         chunks, have = ([pending] if pending else []), len(pending)
         while have < size:
             # Wait before asking: a charger speaks after our answer, so asking first would nearly always fail (a
-            # system call and an exception per frame). gevent's own recv() waits the same way, after trying.
-            if wait is not None:
-                wait(sock._read_event)
+            # system call and an exception per frame). gevent's own recv() waits the same way, after trying, but
+            # with a Timeout per wait for the socket's timeout; the idle timer (watch_idle) replaces that here.
+            if ready is not None:
+                self._reader = getcurrent()
+                try:
+                    sock.hub.wait(ready)
+                finally:
+                    self._reader = None
             chunk = sock.recv(min(max(size - have, RECV_SIZE), MAX_RECV))
             if not chunk:
                 raise WebSocketError("Unexpected end of stream.")
+            self._received += 1
             chunks.append(chunk)
             have += len(chunk)
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -40,12 +40,14 @@ class Group:
 
 
 class Frame:
-    """One charger frame being handled: the group its answer must wait for, if any."""
+    """One charger frame being handled: the group its answer must wait for, if any; the engine and SQLite hot
+    connection its statements use, once runner.py has found them."""
 
-    __slots__ = ("group",)
+    __slots__ = ("group", "engine", "own")
 
     def __init__(self):
         self.group: Group | None = None
+        self.engine = self.own = None
 
 
 def start_frame() -> Frame:

@@ -459,12 +459,19 @@ def dialect_name() -> str:
 
 
 def _engine() -> sa.Engine:
-    """Return the current app's engine: db.engine without its lookup through a weak dictionary at every call."""
+    """Return the current app's engine: db.engine without its lookup through a weak dictionary at every call, and
+    within a charger frame found once (a frame asks a dozen times; current_app is a proxy)."""
+    frame = frame_var.get()
+    if frame is not None and frame.engine is not None:
+        return frame.engine
     app = current_app._get_current_object()
     if app is _last_app[0]:
-        return _last_app[1]
-    engine = db.engine
-    _last_app[:] = app, engine
+        engine = _last_app[1]
+    else:
+        engine = db.engine
+        _last_app[:] = app, engine
+    if frame is not None:
+        frame.engine = engine
     return engine
 
 
@@ -515,11 +522,17 @@ def _own(engine) -> Connection:
     if own is None:
         pooled = engine.raw_connection()
         own = per_thread[_os_thread_id()] = Connection(pooled.dbapi_connection, engine.dialect, pooled)
+    frame = frame_var.get()
+    if frame is not None:
+        frame.own = own
     return own
 
 
 def own_connection() -> Connection:
     """Return this OS thread's SQLite hot connection, opening it on first use."""
+    frame = frame_var.get()
+    if frame is not None and frame.own is not None:
+        return frame.own
     return _own(_engine())
 
 
@@ -544,9 +557,15 @@ def set_grouped(part: int) -> None:
 
 
 def _current_own(engine=None) -> Connection | None:
-    """Return this thread's SQLite hot connection if it was opened."""
+    """Return this thread's SQLite hot connection if it was opened (a charger frame finds it once)."""
+    frame = frame_var.get()
+    if frame is not None and frame.own is not None:
+        return frame.own
     per_thread = _sqlite.get(engine or _engine())
-    return per_thread.get(_os_thread_id()) if per_thread else None
+    own = per_thread.get(_os_thread_id()) if per_thread else None
+    if frame is not None:
+        frame.own = own
+    return own
 
 
 def _close_own(engine) -> None:

@@ -62,6 +62,19 @@ def test_a_silent_socket_is_dropped_and_the_charger_goes_offline(live_server_fac
         ws.shutdown()
 
 
+def test_a_charger_that_keeps_talking_outlives_the_idle_timeout(live_server_factory, database_url, charger, fetch):
+    server = live_server_factory(database_url, AUTOCHARGE_HEARTBEAT_INTERVAL=1)  # idle after 3 s of silence
+    client = RawCharger(websocket.create_connection(f"{server.ws_url}/CP-1", subprotocols=["ocpp1.6"], timeout=10))
+    try:
+        deadline = time.monotonic() + 4.5  # past the idle timeout and its checks: the messages keep it open
+        while time.monotonic() < deadline:
+            assert client.result("Heartbeat", {})["currentTime"]
+            time.sleep(0.5)
+        assert fetch(Charger)[0].online
+    finally:
+        client.close()
+
+
 def test_an_oversized_frame_closes_the_socket_and_others_carry_on(connect, charger, in_db, fetch):
     in_db(lambda: chargers.add_charger("CP-2"))
     bystander = connect(box="CP-2")

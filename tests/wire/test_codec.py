@@ -81,3 +81,11 @@ def test_frames_are_compact_json_arrays():
     assert codec.call_frame("m1", "Heartbeat", {}) == '[2,"m1","Heartbeat",{}]'
     assert codec.result_frame("m1", {"currentTime": NOW}) == f'[3,"m1",{{"currentTime":"{NOW}"}}]'
     assert codec.error_frame("m1", "NotSupported", "x" * 300) == '[4,"m1","NotSupported","' + "x" * 255 + '",{}]'
+
+
+def test_invented_keys_are_converted_but_not_kept_past_the_limit(monkeypatch):
+    monkeypatch.setattr(codec._SnakeKeys, "MAX_KEYS", len(codec._SNAKE) + 2)
+    payload = {"customData": {f"vendorKey{n}": {"innerList": [{"deepKey": n}]} for n in range(5)}}
+    converted = codec.to_kwargs(payload)
+    assert converted["custom_data"]["vendor_key4"] == {"inner_list": [{"deep_key": 4}]}
+    assert len(codec._SNAKE) == codec._SnakeKeys.MAX_KEYS  # the rest were converted, not kept
