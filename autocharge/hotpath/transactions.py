@@ -104,13 +104,20 @@ def _raised_energy(*conditions):
     )
 
 
-_RECORD_BY_ID = prebuilt(
-    "transactions.record_register_by_id",
-    sa.update(Transaction)
-    .where(Transaction.id == sa.bindparam("p_tx"), Transaction.charger_id == sa.bindparam("p_charger"))
-    .values(energy_wh=_raised_energy())
-    .returning(Transaction.id),
-)
+def _record_by_id() -> sa.Update:
+    """Return a new UPDATE raising the energy of the charger's transaction with this id.
+
+    New each time: SQLAlchemy keeps a statement's columns once asked, and a copy made by .returning() keeps them too.
+    """
+    return (
+        sa.update(Transaction)
+        .where(Transaction.id == sa.bindparam("p_tx"), Transaction.charger_id == sa.bindparam("p_charger"))
+        .values(energy_wh=_raised_energy())
+    )
+
+
+# Without RETURNING: the row count tells whether it matched, and on SQLite RETURNING doubled the statement's cost.
+_RECORD_BY_ID = prebuilt("transactions.record_register_by_id", _record_by_id())
 # The same for a 2.0.1 transaction named by the charger's transactionId. A transaction whose Started event had no
 # reading (meter_start and energy both 0) is left alone: services.transactions counts from its first reading.
 _RECORD_BY_KEY = prebuilt(
@@ -186,7 +193,7 @@ def _readings_by_id(dialect_name: str):
     )
     src = _readings()
     rows = sa.select(sa.bindparam("p_tx", type_=sa.Integer), *[src.c[name] for name in _SAMPLE_COLUMNS]).where(found)
-    return _RECORD_BY_ID.values(updated_at=_NOW).add_cte(_insert_readings(rows))
+    return _record_by_id().values(updated_at=_NOW).returning(Transaction.id).add_cte(_insert_readings(rows))
 
 
 def _readings_by_key(dialect_name: str):
@@ -253,7 +260,7 @@ def complete(tx_id: int, stop_time: datetime, meter_stop: int, energy_wh: int, r
 def record_register_by_id(charger_id: int, tx_id: int, register: int | None) -> bool:
     """Raise a running transaction's energy to what its meter register shows; tell whether it is the charger's."""
     params = {"p_tx": tx_id, "p_charger": charger_id, "p_register": register}
-    return run(_RECORD_BY_ID, params).first() is not None
+    return run(_RECORD_BY_ID, params).rowcount > 0
 
 
 def record_register_by_key(charger_id: int, dedupe_key: str, register: int | None):
