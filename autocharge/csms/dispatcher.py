@@ -20,7 +20,6 @@ CallError codes per case (OCPP-J 1.6 section 4.2.3, OCPP 2.0.1 part 4 section 4.
     exception in a handler                 InternalError                  InternalError
 """
 
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -106,7 +105,7 @@ def internal_error(text: str | bytes) -> str | None:
 def parse(protocol: Protocol, text: str | bytes) -> list:
     """Decode and check a frame's envelope; raise FrameError with the code to answer."""
     try:
-        message = json.loads(text)
+        message = codec.loads(text)
     except (ValueError, TypeError):
         raise FrameError(protocol.format_code, "Message is not valid JSON.") from None
     if not isinstance(message, list) or len(message) < 2:

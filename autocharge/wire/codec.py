@@ -71,6 +71,30 @@ def snake(key: str) -> str:
     return _SNAKE[key]
 
 
+# A run of 20 digits: the only numbers orjson reads otherwise than the json module (past 64 bits, a float).
+_DIGITS = bytes(0x39 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_NUMBER = b"9" * 20
+
+
+def loads(text: str | bytes) -> Any:
+    """Return a frame's JSON decoded exactly as the json module decodes it, by orjson when that gives the same.
+
+    orjson is ~3x faster. It reads an integer past 64 bits as a float, which a 2.0.1 schema would then accept as an
+    integer, so a text holding 20 digits in a row goes to the json module; so does one orjson refuses (the json
+    module's error, or what only it reads: NaN, lone surrogates, nesting past 1,024 levels).
+    """
+    try:
+        raw = text.encode() if isinstance(text, str) else bytes(text)
+    except UnicodeEncodeError:
+        return json.loads(text)
+    if _LONG_NUMBER not in raw.translate(_DIGITS):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 @cache
 def camel(key: str) -> str:
     """Return a snake_case key in OCPP's camelCase (id_tag_info -> idTagInfo)."""

@@ -89,3 +89,26 @@ def test_invented_keys_are_converted_but_not_kept_past_the_limit(monkeypatch):
     converted = codec.to_kwargs(payload)
     assert converted["custom_data"]["vendor_key4"] == {"inner_list": [{"deep_key": 4}]}
     assert len(codec._SNAKE) == codec._SnakeKeys.MAX_KEYS  # the rest were converted, not kept
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[2,"1","Heartbeat",{}]',
+        '[2,"1","X",{"a":123456789012345678901234567890,"b":-18446744073709551616}]',  # past 64 bits: still int
+        '[2,"1","X",{"id":"12345678901234567890123"}]',  # 20 digits in a string: the json module too
+        '[2,"1","X",{"v":1.0,"w":1e400,"n":NaN}]',  # what orjson refuses and the json module reads
+        '["\\ud800"]',
+        '{"a":1,"a":2}',
+        b'[3,"1",{"currentTime":"2024-05-01T12:00:00.000Z"}]',
+    ],
+)
+def test_frames_decode_exactly_as_the_json_module_decodes_them(text):
+    decoded = codec.loads(text)
+    assert repr(decoded) == repr(json.loads(text))
+
+
+@pytest.mark.parametrize("text", ["not json", "[1]x", "", '[2,"1"'])
+def test_a_frame_that_is_not_json_raises_the_json_modules_error(text):
+    with pytest.raises(ValueError):
+        codec.loads(text)
