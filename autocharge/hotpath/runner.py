@@ -204,10 +204,10 @@ def compiled(statement, dialect, params: dict | None = None, many: bool = False)
 class Result:
     """The outcome of one execution, read like SQLAlchemy's Result for the calls the hot path makes."""
 
-    __slots__ = ("_rows", "rowcount")
+    __slots__ = ("_rows", "rowcount", "lastrowid")
 
-    def __init__(self, rows: list, rowcount: int):
-        self._rows, self.rowcount = rows, rowcount
+    def __init__(self, rows: list, rowcount: int, lastrowid: int | None = None):
+        self._rows, self.rowcount, self.lastrowid = rows, rowcount, lastrowid
 
     def first(self):
         """Return the first row, or None."""
@@ -265,7 +265,7 @@ class Connection:
                 return Result([], cursor.rowcount)
             cursor.execute(plan.sql, plan.parameters(params or {}))
             rows = [plan.make_row(r) for r in cursor.fetchall()] if plan.row is not None else []
-            return Result(rows, cursor.rowcount)
+            return Result(rows, cursor.rowcount, getattr(cursor, "lastrowid", None))  # psycopg has none
         finally:
             cursor.close()
 
@@ -277,7 +277,7 @@ class _Later(Result):
 
     def __init__(self, cursor, pipeline):
         """Hold the cursor the write was queued on and the pipeline that will bring its outcome."""
-        self._rows, self._cursor, self._pipeline = [], cursor, pipeline
+        self._rows, self._cursor, self._pipeline, self.lastrowid = [], cursor, pipeline, None
 
     @property
     def rowcount(self) -> int:

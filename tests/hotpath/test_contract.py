@@ -159,6 +159,17 @@ CASES: dict[str, list[Case]] = {
             ("connector",),
         ),
     ],
+    "chargers.update_connector_status_existing": [  # connector 1 is stored; connector 2 is not: no row
+        Case(
+            {"p_charger": 1, "p_connector": 1, "p_status": "Faulted", "p_error": "GroundFailure", "p_now": T1},
+            ("connector",),
+        ),
+        Case(
+            {"p_charger": 1, "p_connector": 2, "p_status": Status.CHARGING, "p_error": None, "p_now": T1},
+            ("connector",),
+            changes=False,
+        ),
+    ],
     "chargers.update_evse_status": [  # EVSE 1's connector 1 is stored: updated; its connector 2 is new
         Case(
             {
