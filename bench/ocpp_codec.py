@@ -7,7 +7,7 @@ Heartbeat, StatusNotification, Authorize, transactions with meter values), and p
 process's CPU time, the best of the repeats, so that other processes on a busy machine inflate it little:
 - encode: an `ocpp` dataclass -> the frame's text (ours: codec.to_payload + call_frame; theirs: serialize_as_dict,
   snake_to_camel_case, remove_nones, Call.to_json);
-- decode: the frame's text -> snake_case keyword arguments (ours: json.loads + to_kwargs; theirs: unpack +
+- decode: the frame's text -> snake_case keyword arguments (ours: codec.loads + to_kwargs; theirs: unpack +
   camel_to_snake_case);
 - validate: the payload against its JSON schema (ours: fastjsonschema, compiled once; theirs: jsonschema's
   Draft4Validator, cached, as validate_payload runs it).
@@ -119,7 +119,7 @@ def theirs_encode(action: str, message: object) -> str:
 
 def ours_decode(text: str) -> dict:
     """Return a frame's payload as keyword arguments through our codec."""
-    return codec.to_kwargs(json.loads(text)[3])
+    return codec.to_kwargs(codec.loads(text)[3])
 
 
 def theirs_decode(text: str) -> dict:

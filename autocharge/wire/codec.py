@@ -42,7 +42,7 @@ def error_frame(unique_id: str, code: str, description: str, details: dict | Non
 def dumps(value: Any) -> str:
     """Return a value as compact JSON text: orjson (~20x faster), else the json module (integers past 64 bits).
 
-    Frames are read with the json module: orjson reads an integer past 64 bits as a float.
+    Frames are read by loads() below: orjson only where it reads them as the json module does.
     """
     try:
         return orjson.dumps(value).decode()
