@@ -98,13 +98,14 @@ class writing:  # noqa: N801 (used as a function: `with writing() as session`)
 def _commit(grouped: bool) -> None:
     """Commit the block's write transaction (or end its grouped block); on failure roll back and raise."""
     try:
-        if grouped and db.session.registry.has():
+        used_orm = db.session.registry.has()  # only when the block used the ORM session: creating one costs
+        if grouped and used_orm:
             db.session.flush()  # an ORM write still pending leaves the group now, before its block ends
         if grouped and hotpath.in_group():
             group.end(ok=True)
         else:
             hotpath.commit()
-        if db.session.registry.has():  # only when the block used the ORM session: creating one costs
+        if used_orm:
             db.session.commit()
     except BaseException:
         _roll_back(grouped)
