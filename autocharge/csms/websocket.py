@@ -68,9 +68,6 @@ class OcppWebSocket(WebSocket):
 
     def read_message(self):
         """Return the next text or binary message; raise MessageTooBig before reading a payload past the limit."""
-        message = self._whole_text_frame()
-        if message is not None:
-            return message
         opcode, parts, size = None, [], 0
         while True:
             fin, flags, frame_opcode, length, mask = self._header()
@@ -106,29 +103,6 @@ class OcppWebSocket(WebSocket):
         if opcode == self.OPCODE_TEXT:
             return message.decode()  # raises UnicodeError on invalid UTF-8: receive() closes with 1007
         return bytes(message)
-
-    def _whole_text_frame(self) -> str | None:
-        """Return the next message if it is one masked text frame under 64 KiB that has arrived whole (a charger's
-        usual frame, in one receive); else None, reading nothing, for read_message's general path."""
-        pending = self.pending
-        if len(pending) < 2:
-            pending = self.pending = self._receive(pending, 2)
-        first, second = pending[0], pending[1]
-        if first != 0x81 or second < 0x80:  # FIN + text, no reserved bits; masked
-            return None
-        length, start = second & 0x7F, 6
-        if length == 126:
-            if len(pending) < 4:
-                return None
-            length, start = (pending[2] << 8) | pending[3], 8
-        elif length == 127:
-            return None
-        end = start + length
-        if len(pending) < end or length > self.max_message:
-            return None
-        self.pending = pending[end:]
-        payload = XorMaskerSimple(pending[start - 4 : start]).process(pending[start:end]) if length else b""
-        return payload.decode()  # raises UnicodeError on invalid UTF-8: receive() closes with 1007
 
     def _header(self) -> tuple[int, int, int, int, bytes | None]:
         """Read a frame's header: (FIN bit, reserved bits, opcode, payload length, mask or None)."""

@@ -137,6 +137,17 @@ def update_connector_status(
     charger_id: int, connector_id: int, status: str, error_code: str | None, now: datetime, evse_id: int | None = None
 ) -> None:
     """Store a connector's reported status (of a 2.0.1 EVSE when `evse_id` is given), creating its row on first report."""
+    conn = connection()
+    if evse_id is None and conn.dialect.name == "sqlite":
+        known = {
+            "p_charger": charger_id,
+            "p_connector": connector_id,
+            "p_status": status,
+            "p_error": error_code,
+            "p_now": now,
+        }
+        if conn.execute(_STATUS_UPDATE, known).rowcount:
+            return
     params = {
         "charger_id": charger_id,
         "evse_id": evse_id,
@@ -145,10 +156,5 @@ def update_connector_status(
         "error_code": error_code,
         "updated_at": now,
     }
-    conn = connection()
-    if evse_id is None and conn.dialect.name == "sqlite":
-        known = {"p_charger": charger_id, "p_connector": connector_id, "p_status": status, "p_error": error_code}
-        if conn.execute(_STATUS_UPDATE, known | {"p_now": now}).rowcount:
-            return
     upsert = _STATUS_UPSERT if evse_id is None else _EVSE_STATUS_UPSERT
     conn.execute(upsert(conn.dialect.name), params, alone=True)

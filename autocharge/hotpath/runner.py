@@ -530,10 +530,7 @@ def _own(engine) -> Connection:
 
 def own_connection() -> Connection:
     """Return this OS thread's SQLite hot connection, opening it on first use."""
-    frame = frame_var.get()
-    if frame is not None and frame.own is not None:
-        return frame.own
-    return _own(_engine())
+    return _current_own() or _own(_engine())
 
 
 def current_own() -> Connection | None:

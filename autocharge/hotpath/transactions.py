@@ -255,9 +255,8 @@ def active_on_evse(charger_id: int, evse_id: int):
 def insert_transaction(columns: dict) -> int:
     """Insert a transaction with these column values (the rest take their defaults); return its id."""
     conn = connection()
-    if conn.dialect.name == "postgresql":
-        return conn.execute(_INSERT("postgresql"), columns).scalar_one()
-    return conn.execute(_INSERT(conn.dialect.name), columns).lastrowid
+    result = conn.execute(_INSERT(conn.dialect.name), columns)
+    return result.scalar_one() if conn.dialect.name == "postgresql" else result.lastrowid
 
 
 def complete(tx_id: int, stop_time: datetime, meter_stop: int, energy_wh: int, reason: str) -> None:
