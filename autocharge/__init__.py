@@ -91,6 +91,7 @@ def _fill_defaults(app: Flask) -> None:
         grouped = defaults._parse(True, grouped)
     serialized = app.config["AUTOCHARGE_SERIALIZE_WRITES"]
     app.config["AUTOCHARGE_GROUP_COMMIT"] = bool(is_sqlite(uri) and serialized and grouped is not False)
+    app.config["AUTOCHARGE_GROUP_BLIND_WRITES"] = not is_sqlite(uri) and grouped is not False  # hotpath/pggroup.py
     if is_sqlite(uri):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 5}})
     else:

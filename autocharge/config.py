@@ -12,7 +12,9 @@ DEFAULTS = {
     # Raise when the ORM writes after a hot-path write inside one db.writing() (autocharge/hotpath/runner.py).
     "AUTOCHARGE_CHECK_ONE_WRITER": None,  # None: on when TESTING or DEBUG
     # SQLite: the charger frames of one loop turn share one commit, each answer sent once it is committed
-    # (autocharge/hotpath/group.py). None: on for SQLite with serialized writes; PostgreSQL never groups.
+    # (autocharge/hotpath/group.py); PostgreSQL: their writes that stand alone and whose outcome their answers do not
+    # need (connector status, 1.6 meter values) share one transaction (hotpath/pggroup.py). None: on (on SQLite, with
+    # serialized writes).
     "AUTOCHARGE_GROUP_COMMIT": None,
     "AUTOCHARGE_ACCEPT_UNKNOWN_CHARGERS": False,
     "AUTOCHARGE_HEARTBEAT_INTERVAL": 300,

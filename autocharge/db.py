@@ -71,6 +71,8 @@ class writing:  # noqa: N801 (used as a function: `with writing() as session`)
                 self.grouped = not nested and group.begin(_write_lock)
                 if not self.grouped:
                     group.flush()  # what the frames wrote is committed before anything else writes
+            elif not nested:
+                hotpath.settle_frame()  # PostgreSQL: a frame's earlier blind write is committed first (pggroup.py)
         except BaseException:
             self._leave()
             raise

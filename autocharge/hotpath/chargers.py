@@ -6,6 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import Charger, Connector
+from . import runner
+from .pggroup import run_blind
 from .runner import connection, prebuilt, prebuilt_per_dialect, run
 
 _BOOT = prebuilt(
@@ -136,9 +138,12 @@ def heartbeat_seen(heard: dict[int, datetime]) -> None:
 def update_connector_status(
     charger_id: int, connector_id: int, status: str, error_code: str | None, now: datetime, evse_id: int | None = None
 ) -> None:
-    """Store a connector's reported status (of a 2.0.1 EVSE when `evse_id` is given), creating its row on first report."""
-    conn = connection()
-    if evse_id is None and conn.dialect.name == "sqlite":
+    """Store a connector's reported status (of a 2.0.1 EVSE when `evse_id` is given), creating its row on first report.
+
+    All that its db.writing() may write (on PostgreSQL a blind write, see pggroup.py).
+    """
+    dialect_name = runner.dialect_name()
+    if evse_id is None and dialect_name == "sqlite":
         known = {
             "p_charger": charger_id,
             "p_connector": connector_id,
@@ -146,7 +151,7 @@ def update_connector_status(
             "p_error": error_code,
             "p_now": now,
         }
-        if conn.execute(_STATUS_UPDATE, known).rowcount:
+        if connection().execute(_STATUS_UPDATE, known).rowcount:
             return
     params = {
         "charger_id": charger_id,
@@ -157,4 +162,4 @@ def update_connector_status(
         "updated_at": now,
     }
     upsert = _STATUS_UPSERT if evse_id is None else _EVSE_STATUS_UPSERT
-    conn.execute(upsert(conn.dialect.name), params, alone=True)
+    run_blind(upsert(dialect_name), params)

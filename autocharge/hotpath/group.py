@@ -30,12 +30,16 @@ NOT_GROUPED, OPENED, JOINED = 0, 1, 2  # a block's part in the group: none, it o
 
 
 class Group:
-    """One open transaction shared by frames; `committed` is set once it is committed or rolled back."""
+    """One open transaction shared by frames; `committed` is set once it is committed or rolled back.
+
+    On PostgreSQL (pggroup.py) each frame holds a Group of its own sharing the batch's `committed`: its `error` is its
+    own write's.
+    """
 
     __slots__ = ("committed", "error")
 
-    def __init__(self):
-        self.committed = Event()
+    def __init__(self, committed: Event | None = None):
+        self.committed = Event() if committed is None else committed
         self.error: BaseException | None = None
 
 

@@ -10,7 +10,7 @@ Which connection: when the ORM session of the current app context is mid-transac
 after a flush, so a hot read sees what the session wrote and nothing waits on a second SQLite writer; otherwise, on
 SQLite, one connection per OS thread kept open; on PostgreSQL, a pooled connection in autocommit mode, parked (kept
 idle for the next statement, up to half the pool) after each read and held by a write from its first statement to its
-COMMIT, pipelined (_Autocommit: a frame's round trips were its cost there). db.writing() commits either.
+COMMIT, pipelined (Autocommit: a frame's round trips were its cost there). db.writing() commits either.
 
 The one-writer rule: inside one db.writing(), no ORM write may follow a hot write. On SQLite the hot write may hold
 the write lock on the thread's own connection, and the session's flush would wait for it on another one (5 s, then
@@ -55,8 +55,8 @@ _hot_wrote: ContextVar[bool] = ContextVar("hot_wrote", default=False)
 # Group commit (group.py): the charger frame the current greenlet handles, and whether it is inside a grouped block.
 frame_var: ContextVar[Any] = ContextVar("grouped_frame", default=None)
 _grouped: ContextVar[int] = ContextVar("grouped_block", default=0)  # group.NOT_GROUPED, OPENED or JOINED
-# On PostgreSQL, the hot path's own connection holding this greenlet's open write (see _Autocommit).
-_pg_write: ContextVar["_Autocommit | None"] = ContextVar("pg_write", default=None)
+# On PostgreSQL, the hot path's own connection holding this greenlet's open write (see Autocommit).
+_pg_write: ContextVar["Autocommit | None"] = ContextVar("pg_write", default=None)
 # On PostgreSQL, set by a write that ran alone in autocommit (run(alone=True)) until its db.writing() ends.
 _wrote_alone: ContextVar[bool] = ContextVar("wrote_alone", default=False)
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is not imported: SQLite runs without it)
@@ -287,7 +287,7 @@ class _Later(Result):
         return self._cursor.rowcount
 
 
-class _Autocommit(Connection):
+class Autocommit(Connection):
     """A pooled PostgreSQL connection of the hot path's own, in autocommit mode, between two frames' statements.
 
     A read outside a write is one round trip (no BEGIN, no ROLLBACK, which would also drop psycopg's prepared
@@ -326,6 +326,14 @@ class _Autocommit(Connection):
             _pg_write.set(self)  # from here until COMMIT or ROLLBACK, this greenlet's statements come here
             self._guarded(self._begin)
         return self._guarded(self._pipelined, plan, params, many)
+
+    def begin(self) -> None:
+        """Open a write that is no greenlet's own (pggroup.py): BEGIN, queued until the first round trip."""
+        self._guarded(self._begin)
+
+    def queue(self, statement, params: dict) -> None:
+        """Queue a write in the open write without reading its outcome (pggroup.py)."""
+        self._guarded(self._pipelined, compiled(statement, self.dialect, params), params, False)
 
     def _begin(self) -> None:
         """Enter pipeline mode and queue BEGIN: it travels with the write's first statement."""
@@ -458,6 +466,11 @@ def dialect_name() -> str:
     return _engine().dialect.name
 
 
+def engine() -> sa.Engine:
+    """Return the current app's engine (found once per charger frame)."""
+    return _engine()
+
+
 def _engine() -> sa.Engine:
     """Return the current app's engine: db.engine without its lookup through a weak dictionary at every call, and
     within a charger frame found once (a frame asks a dozen times; current_app is a proxy)."""
@@ -495,13 +508,20 @@ def connection() -> Connection:
 
 def _postgresql(engine) -> Connection:
     """Return the hot connection on PostgreSQL: this greenlet's open write, else the session's if it is in a
-    transaction (the hot statements join it), else a pooled connection in autocommit mode (_Autocommit)."""
+    transaction (the hot statements join it), else a pooled connection in autocommit mode (Autocommit).
+
+    A charger frame whose blind write waits in a batch (pggroup.py) first waits for its commit: the frame reads what
+    it wrote, and its writes keep their order.
+    """
+    frame = frame_var.get()
+    if frame is not None and frame.group is not None:
+        settle_frame()
     own = _pg_write.get()
     if own is not None:
         return own
     if db.session.registry.has() and db.session().in_transaction():
         return _shared(db.session())
-    return _Autocommit(engine)
+    return Autocommit(engine)
 
 
 def _shared(session) -> Connection:
@@ -526,6 +546,30 @@ def _own(engine) -> Connection:
     if frame is not None:
         frame.own = own
     return own
+
+
+def free_to_batch() -> bool:
+    """Tell whether a blind write of the current greenlet may join a batch on PostgreSQL (pggroup.py): no write of
+    its own is open, none ran alone before in its db.writing(), and the ORM session holds no transaction."""
+    if _pg_write.get() is not None or _wrote_alone.get():
+        return False
+    return not (db.session.registry.has() and db.session().in_transaction())
+
+
+def wrote_alone() -> None:
+    """Note that the current db.writing() wrote alone, as run(alone=True) does (the one-writer rule)."""
+    _hot_wrote.set(True)
+    _wrote_alone.set(True)
+
+
+def settle_frame() -> None:
+    """Wait until the batch holding the current charger frame's blind write is committed; raise if its write failed."""
+    frame = frame_var.get()
+    if frame is None or frame.group is None:
+        return
+    frame.group.committed.wait()
+    if frame.group.error is not None:
+        raise RuntimeError("an earlier write of this charger frame failed") from frame.group.error
 
 
 def own_connection() -> Connection:

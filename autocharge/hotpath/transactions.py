@@ -15,6 +15,7 @@ from ..models import MeterSample, RemoteStart, Transaction
 from ..models.statuses import TransactionStatus
 from ..wire.codec import dumps
 from . import runner
+from .pggroup import run_blind
 from .runner import connection, prebuilt, prebuilt_per_dialect, run
 
 ROW = (
@@ -190,8 +191,9 @@ def _insert_readings(select):
     return insert.on_conflict_do_nothing(index_elements=["transaction_id", "timestamp"]).cte("samples")
 
 
-def _readings_by_id(dialect_name: str):
-    """Return record_register_by_id's UPDATE, on PostgreSQL with the samples' insert."""
+def _readings_by_id(dialect_name: str, returning: bool = True):
+    """Return record_register_by_id's UPDATE, on PostgreSQL with the samples' insert (and the id it raised, unless
+    `returning` is false)."""
     if dialect_name != "postgresql":
         return _RECORD_BY_ID
     found = sa.exists().where(
@@ -199,7 +201,8 @@ def _readings_by_id(dialect_name: str):
     )
     src = _readings()
     rows = sa.select(sa.bindparam("p_tx", type_=sa.Integer), *[src.c[name] for name in _SAMPLE_COLUMNS]).where(found)
-    return _record_by_id().values(updated_at=_NOW).returning(Transaction.id).add_cte(_insert_readings(rows))
+    update = _record_by_id().values(updated_at=_NOW)
+    return (update.returning(Transaction.id) if returning else update).add_cte(_insert_readings(rows))
 
 
 def _readings_by_key(dialect_name: str):
@@ -220,6 +223,10 @@ def _readings_by_key(dialect_name: str):
 
 
 _READINGS_BY_ID = prebuilt_per_dialect("transactions.record_readings_by_id", _readings_by_id)
+# The same that tells nothing: on PostgreSQL a blind write (pggroup.py), sent with other frames' in one round trip.
+_STORE_BY_ID = prebuilt_per_dialect(
+    "transactions.store_readings_by_id", lambda dialect_name: _readings_by_id(dialect_name, returning=False)
+)
 _READINGS_BY_KEY = prebuilt_per_dialect("transactions.record_readings_by_key", _readings_by_key)
 
 
@@ -290,6 +297,19 @@ def record_readings_by_id(charger_id: int, tx_id: int, register: int | None, sam
         return True
     params = {"p_tx": tx_id, "p_charger": charger_id, "p_register": register, "p_now": utcnow(), **_json(samples)}
     return run(_READINGS_BY_ID("postgresql"), params, alone=True).first() is not None
+
+
+def store_readings_by_id(charger_id: int, tx_id: int, register: int | None, samples: Iterable[Reading]) -> None:
+    """Do record_readings_by_id without telling whether the transaction is the charger's.
+
+    On PostgreSQL one statement, a blind write: it must be all that its db.writing() writes (see pggroup.py).
+    """
+    samples = list(samples)
+    if runner.dialect_name() != "postgresql":
+        record_readings_by_id(charger_id, tx_id, register, samples)
+        return
+    params = {"p_tx": tx_id, "p_charger": charger_id, "p_register": register, "p_now": utcnow(), **_json(samples)}
+    run_blind(_STORE_BY_ID("postgresql"), params)
 
 
 def record_readings_by_key(charger_id: int, dedupe_key: str, register: int | None, samples: Iterable[Reading]):

@@ -120,7 +120,30 @@ def add_samples(
 ) -> bool:
     """Store meter readings of a transaction (by id, else the 1.6 connector's or 2.0.1 EVSE's active one); tell
     whether one matched."""
-    samples = list(samples)
+    return _add_samples(charger_id, transaction_id, list(samples), connector_id, evse_id, tell=True)
+
+
+def record_samples(
+    charger_id: int,
+    transaction_id: int | None,
+    samples: Iterable[Sample],
+    connector_id: int | None = None,
+    evse_id: int | None = None,
+) -> None:
+    """Do add_samples for a charger's MeterValues, whose answer does not depend on a match: by transaction id, on
+    PostgreSQL the write may travel with other chargers' (hotpath/pggroup.py)."""
+    _add_samples(charger_id, transaction_id, list(samples), connector_id, evse_id, tell=False)
+
+
+def _add_samples(
+    charger_id: int,
+    transaction_id: int | None,
+    samples: list[Sample],
+    connector_id: int | None,
+    evse_id: int | None,
+    tell: bool,
+) -> bool:
+    """Store meter readings (see add_samples); tell whether one matched, if `tell` (else True once by id)."""
     if not samples:
         return False
     with writing():
@@ -134,7 +157,9 @@ def add_samples(
             return False
         energy = last_energy(samples)
         register = round(energy) if energy is not None else None
-        if not hot.record_readings_by_id(charger_id, transaction_id, register, samples):
+        if not tell:
+            hot.store_readings_by_id(charger_id, transaction_id, register, samples)
+        elif not hot.record_readings_by_id(charger_id, transaction_id, register, samples):
             return False
     return True
 

@@ -229,6 +229,12 @@ CASES: dict[str, list[Case]] = {
             {"p_tx": 1, "p_charger": 2, "p_register": 1800, "p_now": T1, **READINGS}, ("meter_sample",), changes=False
         ),
     ],
+    "transactions.store_readings_by_id": [
+        Case({"p_tx": 1, "p_charger": 1, "p_register": 1800, "p_now": T1, **READINGS}, ("transaction", "meter_sample")),
+        Case(
+            {"p_tx": 1, "p_charger": 2, "p_register": 1800, "p_now": T1, **READINGS}, ("meter_sample",), changes=False
+        ),
+    ],
     "transactions.record_readings_by_key": [
         Case(
             {"p_charger": 1, "p_key": "1|TAG1|2024-05-01T10:00:00Z", "p_register": 2000, "p_now": T1, **READINGS},
