@@ -57,6 +57,22 @@ def test_a_read_holds_no_transaction_and_parks_its_connection(pg_app):
         assert not db.session.registry.has()  # no ORM session was needed either
 
 
+def test_a_connection_keeps_one_cursor_for_the_hot_path(pg_app):
+    with pg_app.app_context():
+        assert hot.find_by_key(1, "k1").meter_start == 1000
+        pooled = runner._parked[db.engine][0][0]
+        kept = pooled.info["hot_cursor"]
+        assert hot.find_by_id(1, 1).meter_start == 1000  # the same connection, unparked, and the same cursor
+        assert pooled.info["hot_cursor"] is kept and not kept.closed
+        with writing():
+            hot.complete(1, T0, 2000, 1000, "Local")
+        assert hot.find_by_id(1, 1).status == "completed"  # read on the cursor BEGIN and COMMIT went through
+        runner._close_parked(db.engine)  # as when the server dropped them: the pool connects anew
+        assert hot.find_by_id(1, 1).status == "completed"
+        again = runner._parked[db.engine][0][0]
+        assert again.info["hot_cursor"] is not kept and again.info["hot_cursor"].connection is again.dbapi_connection
+
+
 def test_a_write_is_committed_once_its_block_ends(pg_app):
     with pg_app.app_context():
         with writing():
