@@ -45,20 +45,18 @@ class Group:
 
 class Frame:
     """One charger frame being handled: the group its answer must wait for, if any; the engine and SQLite hot
-    connection its statements use, once runner.py has found them; the app's settings, if given (db.writing() reads
-    them per block, and current_app is a proxy)."""
+    connection its statements use, once runner.py has found them."""
 
-    __slots__ = ("group", "engine", "own", "config")
+    __slots__ = ("group", "engine", "own")
 
-    def __init__(self, config=None):
+    def __init__(self):
         self.group: Group | None = None
         self.engine = self.own = None
-        self.config = config
 
 
-def start_frame(config=None) -> Frame:
+def start_frame() -> Frame:
     """Mark the current greenlet as handling a charger frame whose writes may be grouped; return its state."""
-    frame = Frame(config)
+    frame = Frame()
     runner.frame_var.set(frame)
     return frame
 
