@@ -60,6 +60,7 @@ _pg_write: ContextVar["Autocommit | None"] = ContextVar("pg_write", default=None
 # On PostgreSQL, set by a write that ran alone in autocommit (run(alone=True)) until its db.writing() ends.
 _wrote_alone: ContextVar[bool] = ContextVar("wrote_alone", default=False)
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE (psycopg is not imported: SQLite runs without it)
+_IN_AUTOCOMMIT = "hot_autocommit"  # in a pool record's info: the hot path put this connection in autocommit mode
 # On PostgreSQL, pooled connections the hot path keeps between statements instead of giving them back to SQLAlchemy's
 # pool, idle in autocommit mode, with when they were parked (a checkout and checkin cost ~40 us, a tenth of a frame).
 # At most half the pool is parked: the other half stays free for the web UI and background jobs.
@@ -312,6 +313,7 @@ class Autocommit(Connection):
         if pooled is None:
             pooled = engine.raw_connection()
             pooled.dbapi_connection.autocommit = True
+            pooled.info[_IN_AUTOCOMMIT] = True  # until checkin() gives it back in transaction mode
         super().__init__(pooled.dbapi_connection, engine.dialect, pooled)
         self.engine, self.pipeline, self.piped = engine, None, None
 
@@ -422,9 +424,30 @@ class Autocommit(Connection):
         idle = not self.dbapi.closed and self.dbapi.pgconn.transaction_status == _IDLE
         if idle and _park(self.engine, pooled):
             return
-        if idle:
-            self.dbapi.autocommit = False
+        if not idle:  # closed, or mid-transaction after a failure: it must not reach the ORM in autocommit mode
+            pooled.invalidate()
+            return
+        self.dbapi.autocommit = False
+        pooled.info.pop(_IN_AUTOCOMMIT, None)
         pooled.close()  # the pool's reset-on-return ROLLBACK costs nothing on an idle connection
+
+
+def _transaction_mode_at_checkout(dbapi_connection, record, _proxy) -> None:
+    """Hand out no connection the hot path left in autocommit mode (one it never gave back, collected by the garbage
+    collector, say): in autocommit the ORM's writes would commit one by one and its rollback undo nothing. Such a
+    connection is put back in transaction mode, or, mid-transaction, replaced (DisconnectionError: the pool opens
+    another)."""
+    if not record.info.pop(_IN_AUTOCOMMIT, False) or dbapi_connection.closed:
+        return
+    try:
+        if dbapi_connection.pgconn.transaction_status != _IDLE:
+            raise RuntimeError("left mid-transaction")
+        dbapi_connection.autocommit = False
+    except Exception as exc:
+        raise sa.exc.DisconnectionError(f"a connection the hot path left in autocommit mode: {exc}") from exc
+
+
+sa.event.listen(sa.pool.Pool, "checkout", _transaction_mode_at_checkout)
 
 
 def _park(engine: sa.Engine, pooled) -> bool:

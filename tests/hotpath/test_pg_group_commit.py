@@ -43,10 +43,17 @@ def elsewhere(pg_database_url):
 
 
 def in_frame(work) -> group.Group | None:
-    """Run `work` as a charger frame's handler would; return the group its answer waits for."""
+    """Run `work` as a charger frame's handler would; return the group its answer waits for.
+
+    When `work` fails, its batch is waited for before the error goes on, as the receive loop does: a batch still open
+    at the end of a test would commit into the next test's database.
+    """
     frame = group.start_frame()
     try:
         work()
+    except BaseException:
+        group.settled(frame.group)
+        raise
     finally:
         waits_for = group.end_frame(frame)
         hotpath.release()

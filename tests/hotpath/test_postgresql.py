@@ -73,6 +73,45 @@ def test_a_connection_keeps_one_cursor_for_the_hot_path(pg_app):
         assert again.info["hot_cursor"] is not kept and again.info["hot_cursor"].connection is again.dbapi_connection
 
 
+def _every_pooled_connection() -> list:
+    """Check out every connection idle in the pool (FIFO: the one of interest may not come first); return them."""
+    return [db.engine.raw_connection() for _ in range(db.engine.pool.checkedin())]
+
+
+def test_no_connection_reaches_the_orm_in_autocommit_mode(pg_app):
+    with pg_app.app_context():
+        runner._close_parked(db.engine)  # so the hot path checks a connection out of the pool
+        hot_conn = runner.Autocommit(db.engine)  # in autocommit mode ...
+        leaked = hot_conn.dbapi
+        hot_conn.pooled.close()  # ... and back in the pool as it is (as when a lost one is collected)
+        taken = _every_pooled_connection()
+        assert leaked in [fairy.dbapi_connection for fairy in taken]
+        assert all(fairy.dbapi_connection.autocommit is False for fairy in taken)  # the ORM's writes stay undoable
+        for fairy in taken:
+            fairy.close()
+
+
+def test_a_connection_left_mid_transaction_is_replaced(pg_app):
+    with pg_app.app_context():
+        runner._close_parked(db.engine)
+        for give_back in ("checkin", "close"):
+            hot_conn = runner.Autocommit(db.engine)
+            hot_conn.dbapi.execute("BEGIN")
+            hot_conn.dbapi.execute("UPDATE transaction SET energy_wh = 9")
+            left = hot_conn.dbapi
+            if give_back == "checkin":
+                hot_conn.checkin()  # the hot path's own: dropped, not pooled
+            else:
+                hot_conn.pooled.close()  # back in the pool as it is: rolled back, handed out in transaction mode
+            taken = _every_pooled_connection()
+            if give_back == "checkin":
+                assert left not in [fairy.dbapi_connection for fairy in taken]
+            assert all(fairy.dbapi_connection.autocommit is False for fairy in taken)  # the pool rolled it back
+            for fairy in taken:
+                fairy.close()
+        assert _stored() == (("active", 0), 0)
+
+
 def test_a_write_is_committed_once_its_block_ends(pg_app):
     with pg_app.app_context():
         with writing():
