@@ -103,7 +103,7 @@ def on_stop_transaction(
 
 def on_meter_values(conn, *, connector_id: int, meter_value: list, transaction_id: int | None = None, **kwargs):
     """Store meter readings of the transaction they belong to."""
-    transactions.record_samples(conn.charger_id, transaction_id, meter.samples(meter_value), connector_id)
+    transactions.add_samples(conn.charger_id, transaction_id, meter.samples(meter_value), connector_id, tell=False)
     return call_result.MeterValues()
 
 

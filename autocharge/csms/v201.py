@@ -94,7 +94,7 @@ def on_transaction_event(
 
 def on_meter_values(conn, *, evse_id: int, meter_value: list, **kwargs):
     """Store readings outside TransactionEvent against the EVSE's active transaction."""
-    transactions.record_samples(conn.charger_id, None, meter.samples(meter_value), evse_id=evse_id)
+    transactions.add_samples(conn.charger_id, None, meter.samples(meter_value), evse_id=evse_id, tell=False)
     return call_result.MeterValues()
 
 

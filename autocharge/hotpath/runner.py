@@ -561,9 +561,7 @@ def _postgresql(engine) -> Connection:
     A charger frame whose blind write waits in a batch (pggroup.py) first waits for its commit: the frame reads what
     it wrote, and its writes keep their order.
     """
-    frame = frame_var.get()
-    if frame is not None and frame.group is not None:
-        settle_frame()
+    settle_frame()
     own = _pg_write.get()
     if own is not None:
         return own

@@ -291,11 +291,8 @@ def record_readings_by_id(charger_id: int, tx_id: int, register: int | None, sam
     """
     samples = list(samples)
     if runner.dialect_name() != "postgresql":
-        if not record_register_by_id(charger_id, tx_id, register):
-            return False
-        insert_samples(tx_id, samples)
-        return True
-    params = {"p_tx": tx_id, "p_charger": charger_id, "p_register": register, "p_now": utcnow(), **_json(samples)}
+        return _record_readings_apart(charger_id, tx_id, register, samples)
+    params = _readings_params(charger_id, tx_id, register, samples)
     return run(_READINGS_BY_ID("postgresql"), params, alone=True).first() is not None
 
 
@@ -306,10 +303,22 @@ def store_readings_by_id(charger_id: int, tx_id: int, register: int | None, samp
     """
     samples = list(samples)
     if runner.dialect_name() != "postgresql":
-        record_readings_by_id(charger_id, tx_id, register, samples)
+        _record_readings_apart(charger_id, tx_id, register, samples)
         return
-    params = {"p_tx": tx_id, "p_charger": charger_id, "p_register": register, "p_now": utcnow(), **_json(samples)}
-    run_blind(_STORE_BY_ID("postgresql"), params)
+    run_blind(_STORE_BY_ID("postgresql"), _readings_params(charger_id, tx_id, register, samples))
+
+
+def _record_readings_apart(charger_id: int, tx_id: int, register: int | None, samples: list[Reading]) -> bool:
+    """SQLite's record_readings_by_id: the register's UPDATE, then the samples' INSERT if it matched."""
+    if not record_register_by_id(charger_id, tx_id, register):
+        return False
+    insert_samples(tx_id, samples)
+    return True
+
+
+def _readings_params(charger_id: int, tx_id: int, register: int | None, samples: list[Reading]) -> dict:
+    """Return the parameters of PostgreSQL's readings-by-id statements."""
+    return {"p_tx": tx_id, "p_charger": charger_id, "p_register": register, "p_now": utcnow(), **_json(samples)}
 
 
 def record_readings_by_key(charger_id: int, dedupe_key: str, register: int | None, samples: Iterable[Reading]):

@@ -117,33 +117,15 @@ def add_samples(
     samples: Iterable[Sample],
     connector_id: int | None = None,
     evse_id: int | None = None,
+    tell: bool = True,
 ) -> bool:
     """Store meter readings of a transaction (by id, else the 1.6 connector's or 2.0.1 EVSE's active one); tell
-    whether one matched."""
-    return _add_samples(charger_id, transaction_id, list(samples), connector_id, evse_id, tell=True)
+    whether one matched.
 
-
-def record_samples(
-    charger_id: int,
-    transaction_id: int | None,
-    samples: Iterable[Sample],
-    connector_id: int | None = None,
-    evse_id: int | None = None,
-) -> None:
-    """Do add_samples for a charger's MeterValues, whose answer does not depend on a match: by transaction id, on
-    PostgreSQL the write may travel with other chargers' (hotpath/pggroup.py)."""
-    _add_samples(charger_id, transaction_id, list(samples), connector_id, evse_id, tell=False)
-
-
-def _add_samples(
-    charger_id: int,
-    transaction_id: int | None,
-    samples: list[Sample],
-    connector_id: int | None,
-    evse_id: int | None,
-    tell: bool,
-) -> bool:
-    """Store meter readings (see add_samples); tell whether one matched, if `tell` (else True once by id)."""
+    `tell=False` (a charger's MeterValues, whose answer does not depend on a match): by transaction id the write is
+    blind, so on PostgreSQL it may travel with other chargers' (hotpath/pggroup.py), and True is returned unchecked.
+    """
+    samples = list(samples)
     if not samples:
         return False
     with writing():

@@ -9,12 +9,13 @@ import pytest
 from autocharge.csms import connection
 from autocharge.db import writing
 from autocharge.extensions import db
-from autocharge.hotpath import group, transactions
 from autocharge.hotpath import runner as hotpath
+from autocharge.hotpath import transactions
 from autocharge.hotpath.runner import OneWriterViolation
 from autocharge.models import Charger
 from autocharge.services import charger_state, chargers
 from tests.conftest import make_app
+from tests.hotpath.conftest import in_frame, status
 
 START_TRANSACTION = '[2,"m-1","StartTransaction",{}]'
 
@@ -39,23 +40,6 @@ def elsewhere(app):
     found = sqlite3.connect(db.engine.url.database)
     yield found
     found.close()
-
-
-def in_frame(work) -> group.Group | None:
-    """Run `work` as a charger frame's handler would; return the group its answer waits for."""
-    frame = group.start_frame()
-    try:
-        work()
-    finally:
-        waits_for = group.end_frame(frame)
-        hotpath.release()
-        db.session.remove()
-    return waits_for
-
-
-def status(charger_id: int, connector_id: int, value: str = "Available"):
-    """Return a frame's work: store a connector status (a hot upsert)."""
-    return lambda: charger_state.connector_status(charger_id, connector_id, value)
 
 
 def statuses(elsewhere) -> list[tuple[int, str]]:

@@ -10,27 +10,21 @@ from autocharge.hotpath import chargers as hot_chargers
 from autocharge.hotpath import group, pggroup
 from autocharge.hotpath import runner as hotpath
 from autocharge.hotpath import transactions as hot
-from autocharge.models import Charger, Transaction
+from autocharge.models import Charger
 from autocharge.services import charger_state
-from autocharge.services.transactions import Sample, record_samples
+from autocharge.services.transactions import Sample, add_samples
 from tests.conftest import make_app
-
-T0 = utcnow().replace(microsecond=0)
+from tests.hotpath.conftest import T0, in_frame, status
 
 
 @pytest.fixture
-def pg_app(pg_database_url):
-    """Return an app on the PostgreSQL test database with chargers 1 and 2 and a running transaction on charger 1."""
-    app = make_app(pg_database_url)
-    with app.app_context():
-        db.session.add_all([Charger(charge_box_id="CP-1"), Charger(charge_box_id="CP-2")])
-        db.session.flush()
-        db.session.add(Transaction(charger_id=1, dedupe_key="k1", start_time=T0, meter_start=1000))
+def pg_app(pg_app):
+    """Return the hot path's PostgreSQL app (conftest.py) with a second charger, CP-2."""
+    with pg_app.app_context():
+        db.session.add(Charger(charge_box_id="CP-2"))
         db.session.commit()
         db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    return pg_app
 
 
 @pytest.fixture
@@ -40,30 +34,6 @@ def elsewhere(pg_database_url):
     with engine.connect() as conn:
         yield conn
     engine.dispose()
-
-
-def in_frame(work) -> group.Group | None:
-    """Run `work` as a charger frame's handler would; return the group its answer waits for.
-
-    When `work` fails, its batch is waited for before the error goes on, as the receive loop does: a batch still open
-    at the end of a test would commit into the next test's database.
-    """
-    frame = group.start_frame()
-    try:
-        work()
-    except BaseException:
-        group.settled(frame.group)
-        raise
-    finally:
-        waits_for = group.end_frame(frame)
-        hotpath.release()
-        db.session.remove()
-    return waits_for
-
-
-def status(charger_id: int, connector_id: int, value: str = "Available"):
-    """Return a frame's work: store a connector status (a blind write on PostgreSQL)."""
-    return lambda: charger_state.connector_status(charger_id, connector_id, value)
 
 
 def statuses(elsewhere) -> list[tuple]:
@@ -89,7 +59,7 @@ def test_the_blind_writes_of_one_loop_turn_share_one_transaction(pg_app, elsewhe
 def test_meter_values_by_transaction_id_join_the_batch(pg_app, elsewhere):
     with pg_app.app_context():
         reading = [Sample(T0, energy_wh=1500.0)]
-        waits_for = in_frame(lambda: record_samples(1, 1, reading))
+        waits_for = in_frame(lambda: add_samples(1, 1, reading, tell=False))
         other = in_frame(status(2, 1))
         assert waits_for.committed is other.committed
         assert group.settled(waits_for) is None

@@ -5,32 +5,14 @@ import os
 import pytest
 import sqlalchemy as sa
 
-from autocharge.db import utcnow, writing
+from autocharge.db import writing
 from autocharge.extensions import db
 from autocharge.hotpath import chargers as hot_chargers
 from autocharge.hotpath import runner
 from autocharge.hotpath import transactions as hot
 from autocharge.models import Charger, MeterSample, Transaction
 from autocharge.services.transactions import Sample
-
-T0 = utcnow().replace(microsecond=0)
-
-
-@pytest.fixture
-def pg_app(pg_database_url):
-    """Return an app on the PostgreSQL test database with CP-1 online on socket-1 and one running transaction."""
-    from conftest import make_app
-
-    app = make_app(pg_database_url)
-    with app.app_context():
-        db.session.add(Charger(charge_box_id="CP-1", online=True, connection_id="socket-1"))
-        db.session.flush()
-        db.session.add(Transaction(charger_id=1, dedupe_key="k1", start_time=T0, meter_start=1000))
-        db.session.commit()
-        db.session.remove()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+from tests.hotpath.conftest import T0
 
 
 def _stored():
