@@ -9,7 +9,7 @@ process's CPU time, the best of the repeats, so that other processes on a busy m
   snake_to_camel_case, remove_nones, Call.to_json);
 - decode: the frame's text -> snake_case keyword arguments (ours: codec.loads + to_kwargs; theirs: unpack +
   camel_to_snake_case);
-- validate: the payload against its JSON schema (ours: fastjsonschema, compiled once; theirs: jsonschema's
+- validate: the payload against its JSON schema (ours: jsonschema-rs, built once; theirs: jsonschema's
   Draft4Validator, cached, as validate_payload runs it).
 Before timing, both codecs must produce the same payloads and both checks must accept every message.
 """
