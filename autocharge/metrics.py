@@ -7,7 +7,6 @@ when /metrics is scraped. Each process serves its own figures, so Prometheus scr
 import bisect
 import hmac
 import json
-import re
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, request
@@ -85,42 +84,19 @@ LOGINS_FAILED = Counter(
     "autocharge_logins_failed", "Refused admin logins: wrong credentials or throttled", ["reason"], registry=REGISTRY
 )
 
-# The head of an OCPP-J frame: message type, then (for a Call) the action. Frames are read no further.
-_HEAD = re.compile(r'\s*\[\s*([234])\s*,\s*"[^"]{0,36}"\s*(?:,\s*"([A-Za-z0-9]{1,60})")?')
-_ANSWERS = {"3": "CallResult", "4": "CallError"}
-# (the protocol's actions, action) -> its label, so a frame costs one dict lookup and an increment
-_labels: dict[tuple[frozenset, str], str] = {}
-
 bp = Blueprint("metrics", __name__)
 
 
-def frame(actions: frozenset[str], text: str | bytes, reply: str | None, seconds: float) -> None:
-    """Count one frame from a charger, its answer's CallError code if any, and how long the answer took.
-
-    `actions` are the protocol's action names (the OCPP side knows them): only those become labels.
-    """
-    head = text[:120] if isinstance(text, str) else bytes(text[:120]).decode("utf-8", "replace")
-    match = _HEAD.match(head)
-    name = "invalid" if match is None else _ANSWERS.get(match.group(1)) or match.group(2) or "invalid"
-    label = _labels.get((actions, name)) or _label(actions, name)
+def frame(name: str, reply: str | None, seconds: float) -> None:
+    """Count one frame from a charger under `name` (what dispatcher.handle_named says it counts as), its answer's
+    CallError code if any, and how long the answer took."""
     figures = FIGURES
-    figures.frames[label] = figures.frames.get(label, 0) + 1
+    figures.frames[name] = figures.frames.get(name, 0) + 1
     figures.buckets[bisect.bisect_left(ANSWER_BUCKETS, seconds)] += 1
     figures.seconds += seconds
     if reply is not None and reply.startswith("[4,"):
         code = str(json.loads(reply)[2])
         figures.errors[code] = figures.errors.get(code, 0) + 1
-
-
-def _label(actions: frozenset[str], name: str) -> str:
-    """Return the label for a frame named `name`; a name outside the protocol counts as "other".
-
-    Only protocol names are remembered, so a charger inventing actions adds neither label values nor memory.
-    """
-    if name in _ANSWERS.values() or name == "invalid" or name in actions:
-        _labels[actions, name] = name
-        return name
-    return "other"
 
 
 def login_failed(reason: str) -> None:

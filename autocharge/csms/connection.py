@@ -14,7 +14,6 @@ from ..extensions import db
 from ..hotpath import group
 from ..hotpath import runner as hotpath
 from ..services import charger_state
-from ..wire import schemas
 from . import dispatcher, last_seen, local_lists, registry
 from .charger_socket import Connection
 from .pace import Pace
@@ -121,8 +120,8 @@ def _handle(app: Flask, conn: Connection, text: str | bytes) -> str | None:
     """Return the answer to one frame; a failure outside the handlers still answers a Call (never silence)."""
     started = time.perf_counter()
     try:
-        reply = dispatcher.handle(conn, text)
-        metrics.frame(schemas.known_actions(conn.version), text, reply, time.perf_counter() - started)
+        name, reply = dispatcher.handle_named(conn, text)
+        metrics.frame(name, reply, time.perf_counter() - started)
         _mark_seen(app, conn)
         return reply
     except Exception:  # a bug outside the handlers (they answer InternalError themselves): keep the socket

@@ -38,6 +38,9 @@ log = logging.getLogger("autocharge.ocpp")
 LENGTHS = {CALL: 4, CALL_RESULT: 3, CALL_ERROR: 5}
 UNREADABLE_ID = "-1"
 MAX_ID = 36  # OCPP-J: a messageId is at most 36 characters (a UUID)
+# What a frame counts as in the metrics when it is no Call of a known action (handle_named).
+INVALID, OTHER = "invalid", "other"
+ANSWERS = {CALL_RESULT: "CallResult", CALL_ERROR: "CallError"}
 # The messageId of a Call whose JSON could not be read as a whole (nested too deeply, a bug), so it can be answered.
 _CALL_ID = re.compile(rb'\s*\[\s*2\s*,\s*"([^"\\]{1,%d})"' % MAX_ID)
 
@@ -72,21 +75,33 @@ class FrameError(Exception):
 
 def handle(conn, text: str | bytes) -> str | None:
     """Handle one frame from the charger; return the frame to send back, if any."""
+    return handle_named(conn, text)[1]
+
+
+def handle_named(conn, text: str | bytes) -> tuple[str, str | None]:
+    """Handle one frame from the charger; return what it counts as in the metrics and the frame to send back.
+
+    It counts as its action when the protocol has one of that name (else "other"), as "CallResult" or "CallError",
+    or as "invalid" when it is no readable OCPP-J message: names from a fixed set, however a charger writes frames.
+    """
     protocol = PROTOCOLS[conn.version]
+    name = INVALID
     try:
         message = parse(protocol, text)
         if message[0] != CALL:
+            name = ANSWERS[message[0]]
             _answer_received(conn, message)
-            return None
+            return name, None
         _, unique_id, action, payload = message
+        name = action if action in schemas.known_actions(protocol.version) else OTHER
         result = _call(protocol, conn, unique_id, action, payload)
     except FrameError as exc:
         log.info("%s: %s %s", conn.charge_box_id, exc.code, exc.description)
-        return error_frame(exc.unique_id, exc.code, exc.description)
+        return name, error_frame(exc.unique_id, exc.code, exc.description)
     except RecursionError:  # JSON nested deeper than Python recurses: a malformed message, not our failure
         log.info("%s: message nested too deeply", conn.charge_box_id)
-        return error_frame(call_id(text) or UNREADABLE_ID, protocol.format_code, "Message is nested too deeply.")
-    return codec.result_frame(unique_id, codec.to_payload(result))
+        return name, error_frame(call_id(text) or UNREADABLE_ID, protocol.format_code, "Message is nested too deeply.")
+    return name, codec.result_frame(unique_id, codec.to_payload(result))
 
 
 def call_id(text: str | bytes) -> str | None:
