@@ -1,4 +1,4 @@
-"""Migration d5a1f3b7c9e4 on both databases: upgraded with data in place, its CHECKs refuse odd values, and back down."""
+"""Migrations that move data or constraints, on both databases: upgraded with data in place, checked, and back down."""
 
 import os
 import uuid
@@ -264,3 +264,53 @@ def test_evse_ids_move_out_of_the_connector_ids_of_2_0_1_rows_and_back(migrate, 
     assert [tuple(t) for t in transactions] == [(1, 2), (2, 2)]
     with pytest.raises(sa.exc.IntegrityError):
         insert(empty_url, [("connector", {"id": 8, "charger_id": 2, "connector_id": 1, "status": "Unknown"})])
+
+
+COMPARISONS = "e9c4a2f7b1d3"
+# The CHECKs it writes as comparisons, a value each accepts, and what the column held.
+HOT_CHECKS = {
+    ("connector", "status"): "Occupied",
+    ("transaction", "status"): "active",
+    ("transaction", "origin"): "rfid",
+    ("transaction", "auth_status"): "Invalid",
+}
+
+
+def check_sql(url: str, table: str) -> str:
+    """Return the text of a table's status CHECKs as the database holds them."""
+    with connected(url) as conn:
+        if conn.dialect.name == "sqlite":
+            return conn.scalar(sa.text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table})
+        query = (
+            "SELECT string_agg(pg_get_constraintdef(oid), ' ') FROM pg_constraint"
+            " WHERE conrelid = CAST(:t AS regclass) AND contype = 'c'"
+        )
+        return conn.scalar(sa.text(query), {"t": f'"{table}"'})
+
+
+def test_the_hot_status_checks_become_comparisons_that_allow_the_same_values(migrate, empty_url):
+    migrate(EVSES)
+    insert(empty_url, [row for row in ROWS if row[0] in ("charger", "connector", "transaction")][:2])
+    insert(empty_url, [ROWS[-1]])
+    stored = {key: statuses_of(empty_url, *key) for key in HOT_CHECKS}
+
+    migrate(COMPARISONS)
+    assert {key: statuses_of(empty_url, *key) for key in HOT_CHECKS} == stored
+    for table in ("connector", "transaction"):
+        assert " IN (" not in check_sql(empty_url, table).replace("= ANY", " IN ("), table
+    for (table, column), allowed in HOT_CHECKS.items():
+        assert not accepts(empty_url, table, column, "bogus"), (table, column)
+        assert not accepts(empty_url, table, column, allowed.upper()), (table, column)
+        assert accepts(empty_url, table, column, allowed), (table, column)
+    assert not accepts(empty_url, "charger", "registration", "bogus")  # the others unchanged
+
+    migrate(EVSES, down=True)
+    assert " IN (" in check_sql(empty_url, "connector").replace("= ANY", " IN (")
+    for table, column in HOT_CHECKS:
+        assert not accepts(empty_url, table, column, "bogus"), (table, column)
+
+
+def statuses_of(url: str, table: str, column: str) -> list:
+    """Return the values of one status column, in id order."""
+    with connected(url) as conn:
+        return conn.scalars(sa.text(f'SELECT "{column}" FROM "{table}" ORDER BY id')).all()

@@ -3,6 +3,9 @@
 Each is a StrEnum, so a member is the very string stored (`TransactionStatus.ACTIVE == "active"`) and templates may
 keep comparing to the text. The column type (`stored_as`) keeps the VARCHAR of before, reads rows back as members and
 adds a named CHECK constraint (`ck_<table>_<column>`, migration d5a1f3b7c9e4), so the database refuses anything else.
+The CHECKs of the columns a charger's messages write (connector.status; transaction.status, origin, auth_status) are
+written as comparisons joined by OR in the database, not as the IN list declared here: the same values, but SQLite
+builds a temporary b-tree for an IN list at every write of the column (migration e9c4a2f7b1d3).
 """
 
 from enum import StrEnum
