@@ -88,12 +88,12 @@ def begin(lock) -> bool:
     own = runner.own_connection()
     if own.group is None:
         if not own.dbapi.in_transaction:
-            own.dbapi.execute("BEGIN")
+            own.execute_plain("BEGIN")
         own.group = Group()
         gevent.get_hub().loop.run_callback(_commit_later, own, own.group, lock)
         runner.set_grouped(OPENED)
     else:
-        own.dbapi.execute(f"SAVEPOINT {SAVEPOINT}")
+        own.execute_plain(f"SAVEPOINT {SAVEPOINT}")
         runner.set_grouped(JOINED)
     frame.group = own.group
     return True
@@ -117,8 +117,8 @@ def end(ok: bool) -> None:
             group.committed.set()
         return
     if not ok:
-        own.dbapi.execute(f"ROLLBACK TO {SAVEPOINT}")
-    own.dbapi.execute(f"RELEASE {SAVEPOINT}")
+        own.execute_plain(f"ROLLBACK TO {SAVEPOINT}")
+    own.execute_plain(f"RELEASE {SAVEPOINT}")
 
 
 def leave_for_orm() -> None:
@@ -130,7 +130,7 @@ def leave_for_orm() -> None:
     block = runner.in_group()
     runner.set_grouped(NOT_GROUPED)
     if block == JOINED:
-        runner.own_connection().dbapi.execute(f"RELEASE {SAVEPOINT}")
+        runner.own_connection().execute_plain(f"RELEASE {SAVEPOINT}")
     flush()
 
 
