@@ -122,6 +122,29 @@ def _keyword(exc: jsonschema_rs.ValidationError) -> str | None:
 
 
 def _describe(exc: jsonschema_rs.ValidationError) -> str:
-    """Return a short description naming the offending field (its JSON path in the payload) and the rule broken."""
-    where = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in exc.instance_path)
-    return f"{where[1:] if where.startswith('.') else where or 'payload'}: {exc.message}"[:255]
+    """Return a short description naming the offending field (its JSON path in the payload) and the rule broken.
+
+    Never the offending value: descriptions are logged and kept with the charger's events, and a value may be an
+    identifier (personal data). Names of unexpected properties are keys, not values.
+    """
+    steps = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in exc.instance_path)
+    where = steps.lstrip(".") or "payload"
+    keyword, details = _keyword(exc), exc.kind.as_dict()
+    limit = details.get("limit")
+    if keyword == "required":
+        text = f"{where} must contain {details.get('property')}"
+    elif keyword == "additionalProperties":
+        text = f"{where} must not contain {', '.join(map(str, details.get('unexpected', [])))}"
+    elif keyword == "type":
+        text = f"{where} must be {' or '.join(map(str, details.get('types', [])))}"
+    elif keyword in ("maxLength", "minLength"):
+        text = f"{where} must be at {'most' if keyword == 'maxLength' else 'least'} {limit} characters long"
+    elif keyword in ("maxItems", "minItems"):
+        text = f"{where} must have at {'most' if keyword == 'maxItems' else 'least'} {limit} items"
+    elif keyword == "enum":
+        text = f"{where} must be one of {', '.join(map(str, details.get('options', [])))}"
+    elif keyword == "format":
+        text = f"{where} must be a {details.get('format')}"
+    else:
+        text = f"{where} breaks the schema's {keyword} rule"
+    return text[:255]
