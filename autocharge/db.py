@@ -56,7 +56,8 @@ class writing:  # noqa: N801 (used as a function: `with writing() as session`)
 
     def __enter__(self):
         """Take the write lock (outermost block only) and begin the transaction, or join the enclosing one."""
-        config = current_app.config
+        frame = hotpath.frame_var.get()
+        config = current_app.config if frame is None or frame.config is None else frame.config
         nested = _inside.get()
         self.serialize = not nested and config["AUTOCHARGE_SERIALIZE_WRITES"]
         if self.serialize:

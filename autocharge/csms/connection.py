@@ -98,7 +98,7 @@ def _receive_loop(app: Flask, conn: Connection) -> None:
 def answer(app: Flask, conn: Connection, text: str | bytes) -> tuple[str | None, bool]:
     """Return the answer to one frame, sent only once what it wrote or read is committed, and whether waiting for
     that commit yielded to the hub."""
-    frame = group.start_frame()
+    frame = group.start_frame(app.config)
     reply = _handle(app, conn, text)
     waits_for = group.end_frame(frame)
     yielded = waits_for is not None and not waits_for.committed.is_set()

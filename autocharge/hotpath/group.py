@@ -45,18 +45,20 @@ class Group:
 
 class Frame:
     """One charger frame being handled: the group its answer must wait for, if any; the engine and SQLite hot
-    connection its statements use, once runner.py has found them."""
+    connection its statements use, once runner.py has found them; the app's settings, if given (db.writing() reads
+    them per block, and current_app is a proxy)."""
 
-    __slots__ = ("group", "engine", "own")
+    __slots__ = ("group", "engine", "own", "config")
 
-    def __init__(self):
+    def __init__(self, config=None):
         self.group: Group | None = None
         self.engine = self.own = None
+        self.config = config
 
 
-def start_frame() -> Frame:
+def start_frame(config=None) -> Frame:
     """Mark the current greenlet as handling a charger frame whose writes may be grouped; return its state."""
-    frame = Frame()
+    frame = Frame(config)
     runner.frame_var.set(frame)
     return frame
 
