@@ -90,7 +90,8 @@ def validator(version: str, action: str, response: bool = False) -> jsonschema_r
         schema = json.load(f)
     schema.pop("$id", None)
     schema.pop("id", None)  # 1.6 "urn:OCPP:..." ids are not resolvable URIs
-    # Formats (date-time) are assertions, as OCPP means them; draft 4 and 6 would only annotate by default.
+    # Formats (date-time) are assertions, as OCPP means them: jsonschema-rs's default for drafts 4 and 6, said here
+    # because later drafts only annotate.
     return jsonschema_rs.validator_for(schema, validate_formats=True)
 
 
