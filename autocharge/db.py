@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -56,8 +55,7 @@ class writing:  # noqa: N801 (used as a function: `with writing() as session`)
 
     def __enter__(self):
         """Take the write lock (outermost block only) and begin the transaction, or join the enclosing one."""
-        frame = hotpath.frame_var.get()
-        config = current_app.config if frame is None or frame.config is None else frame.config
+        config = hotpath.settings()
         nested = _inside.get()
         self.serialize = not nested and config["AUTOCHARGE_SERIALIZE_WRITES"]
         if self.serialize:

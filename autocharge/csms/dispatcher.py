@@ -93,7 +93,10 @@ def handle_named(conn, text: str | bytes) -> tuple[str, str | None]:
             _answer_received(conn, message)
             return name, None
         _, unique_id, action, payload = message
-        name = action if action in schemas.known_actions(protocol.version) else OTHER
+        if action not in schemas.known_actions(protocol.version):
+            name = OTHER
+            raise FrameError("NotImplemented", f"Unknown action {action[:60]}.", unique_id)
+        name = action
         result = _call(protocol, conn, unique_id, action, payload)
     except FrameError as exc:
         log.info("%s: %s %s", conn.charge_box_id, exc.code, exc.description)
@@ -144,9 +147,8 @@ def parse(protocol: Protocol, text: str | bytes) -> list:
 
 
 def _call(protocol: Protocol, conn, unique_id: str, action: str, payload: dict):
-    """Route a Call to its handler and return the handler's call_result; raise FrameError."""
-    if action not in schemas.known_actions(protocol.version):
-        raise FrameError("NotImplemented", f"Unknown action {action[:60]}.", unique_id)
+    """Route a Call of a known action (handle_named checks) to its handler and return the handler's call_result;
+    raise FrameError."""
     handler = _handler(protocol.version, action)
     if handler is None:
         raise FrameError("NotSupported", f"{action} is not supported by this back office.", unique_id)

@@ -21,7 +21,6 @@ import weakref
 
 import gevent
 import sqlalchemy as sa
-from flask import current_app
 from gevent.event import Event
 
 from . import runner
@@ -62,11 +61,11 @@ def run_blind(statement, params: dict) -> None:
     runner.run(alone=True) does.
     """
     frame = runner.frame_var.get()
-    engine = runner.engine()
+    engine = runner.current_engine()
     if (
         frame is None
         or engine.dialect.name != "postgresql"
-        or not current_app.config["AUTOCHARGE_GROUP_BLIND_WRITES"]
+        or not runner.settings()["AUTOCHARGE_GROUP_BLIND_WRITES"]
         or not runner.free_to_batch()
     ):
         runner.run(statement, params, alone=True)

@@ -45,7 +45,7 @@ _sqlite: "weakref.WeakKeyDictionary[sa.Engine, dict[int, Connection]]" = weakref
 MAX_CACHED = 500  # prebuilt statements number a few dozen
 _compiled: dict[tuple, "_Compiled"] = {}
 
-_last_app: list = [None, None]  # the app and engine _engine() found last (a server has one app; tests have many)
+_last_app: list = [None, None]  # the app and engine current_engine() found last (a server has one app; tests have many)
 
 # Every prebuilt statement by name, as a function of the dialect's name (tests/hotpath/test_contract.py runs each).
 PREBUILT: dict[str, Callable[[str], Any]] = {}
@@ -242,7 +242,7 @@ class Connection:
         self.dbapi, self.dialect, self.wrote = dbapi, dialect, False
         self.pooled = pooled  # the pool's wrapper of a connection of our own (None: the session's)
         self.group = None  # the charger frames' transaction open on it, to be committed at once (group.py)
-        self._kept = None  # on SQLite, the cursor every statement uses (see _cursor)
+        self._kept = None  # the cursor every statement uses, on a connection of our own (see _cursor)
 
     def execute(self, statement, params: dict | list | None = None, alone: bool = False) -> Result:
         """Run a statement with one parameter set (or many: a list of dicts, no rows returned); see run() for alone."""
@@ -527,15 +527,17 @@ def run(statement, params: dict | list | None = None, alone: bool = False) -> Re
 
 def dialect_name() -> str:
     """Return the name of the current app's database dialect ("sqlite", "postgresql")."""
-    return _engine().dialect.name
+    return current_engine().dialect.name
 
 
-def engine() -> sa.Engine:
-    """Return the current app's engine (found once per charger frame)."""
-    return _engine()
+def settings():
+    """Return the current app's settings: within a charger frame its own reference (current_app is a proxy, and
+    db.writing() reads settings per block)."""
+    frame = frame_var.get()
+    return current_app.config if frame is None or frame.config is None else frame.config
 
 
-def _engine() -> sa.Engine:
+def current_engine() -> sa.Engine:
     """Return the current app's engine: db.engine without its lookup through a weak dictionary at every call, and
     within a charger frame found once (a frame asks a dozen times; current_app is a proxy)."""
     frame = frame_var.get()
@@ -554,7 +556,7 @@ def _engine() -> sa.Engine:
 
 def connection() -> Connection:
     """Return the hot connection of the current app context (see the module's docstring)."""
-    engine = _engine()
+    engine = current_engine()
     if engine.dialect.name != "sqlite":
         return _postgresql(engine)
     own = _current_own(engine)
@@ -636,7 +638,7 @@ def settle_frame() -> None:
 
 def own_connection() -> Connection:
     """Return this OS thread's SQLite hot connection, opening it on first use."""
-    return _current_own() or _own(_engine())
+    return _current_own() or _own(current_engine())
 
 
 def current_own() -> Connection | None:
@@ -664,7 +666,7 @@ def _current_own(engine=None) -> Connection | None:
     frame = frame_var.get()
     if frame is not None and frame.own is not None:
         return frame.own
-    per_thread = _sqlite.get(engine or _engine())
+    per_thread = _sqlite.get(engine or current_engine())
     own = per_thread.get(_os_thread_id()) if per_thread else None
     if frame is not None:
         frame.own = own

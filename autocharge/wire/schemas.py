@@ -122,6 +122,20 @@ def _keyword(exc: jsonschema_rs.ValidationError) -> str | None:
     return str(path[-1]) if path else None
 
 
+# How a broken keyword reads, filled with the details jsonschema-rs gives (ValidationErrorKind.as_dict()).
+_RULES = {
+    "required": "must contain {property}",
+    "additionalProperties": "must not contain {unexpected}",
+    "type": "must be {types}",
+    "maxLength": "must be at most {limit} characters long",
+    "minLength": "must be at least {limit} characters long",
+    "maxItems": "must have at most {limit} items",
+    "minItems": "must have at least {limit} items",
+    "enum": "must be one of {options}",
+    "format": "must be a {format}",
+}
+
+
 def _describe(exc: jsonschema_rs.ValidationError) -> str:
     """Return a short description naming the offending field (its JSON path in the payload) and the rule broken.
 
@@ -130,22 +144,13 @@ def _describe(exc: jsonschema_rs.ValidationError) -> str:
     """
     steps = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in exc.instance_path)
     where = steps.lstrip(".") or "payload"
-    keyword, details = _keyword(exc), exc.kind.as_dict()
-    limit = details.get("limit")
-    if keyword == "required":
-        text = f"{where} must contain {details.get('property')}"
-    elif keyword == "additionalProperties":
-        text = f"{where} must not contain {', '.join(map(str, details.get('unexpected', [])))}"
-    elif keyword == "type":
-        text = f"{where} must be {' or '.join(map(str, details.get('types', [])))}"
-    elif keyword in ("maxLength", "minLength"):
-        text = f"{where} must be at {'most' if keyword == 'maxLength' else 'least'} {limit} characters long"
-    elif keyword in ("maxItems", "minItems"):
-        text = f"{where} must have at {'most' if keyword == 'maxItems' else 'least'} {limit} items"
-    elif keyword == "enum":
-        text = f"{where} must be one of {', '.join(map(str, details.get('options', [])))}"
-    elif keyword == "format":
-        text = f"{where} must be a {details.get('format')}"
-    else:
-        text = f"{where} breaks the schema's {keyword} rule"
-    return text[:255]
+    keyword = _keyword(exc)
+    details = {
+        name: (" or " if name == "types" else ", ").join(map(str, value)) if isinstance(value, list) else value
+        for name, value in exc.kind.as_dict().items()
+    }
+    try:
+        rule = _RULES[keyword].format(**details)
+    except (KeyError, IndexError):  # a keyword without a wording here, or details of another shape
+        rule = f"breaks the schema's {keyword} rule"
+    return f"{where} {rule}"[:255]
